@@ -1,0 +1,233 @@
+"""The engine: compile the packs once, then evaluate records against them.
+
+Stages of one evaluation, in order:
+
+1. ``parse``    — the record (and context) into pydantic models (RecordError on bad input)
+2. ``window``   — aggregates over history as of the record's own date (``history.py``)
+3. ``facts``    — record, child and context facts (``facts.py``)
+4. ``match``    — one durable_rules session (``rete.py``); failures become ``engine_error``
+5. ``report``   — violations with filled messages and evidence, and the decision (``results.py``)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from conduct_engine.errors import EngineError, RecordError
+from conduct_engine.facts import _get, context_facts, record_date, record_facts
+from conduct_engine.history import HistoryIndex
+from conduct_engine.packs.compiler import ANCHOR, build_ruleset, fact_types_used
+from conduct_engine.packs.loader import LoadedPacks, RuleDef, load_packs
+from conduct_engine.records import Context, parse_context, parse_record
+from conduct_engine.rete import Firing, ReteEngine
+from conduct_engine.results import (
+    ENGINE_ERROR_RULE,
+    PackRef,
+    Result,
+    Text,
+    Violation,
+    decide,
+    fill,
+    sort_violations,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+
+def default_rules_dir() -> Path:
+    """The rules directory: ``$CONDUCT_RULES_DIR`` or the bundled ``rules/``."""
+    return Path(os.environ.get("CONDUCT_RULES_DIR", DEFAULT_RULES_DIR))
+
+
+def today() -> dt.date:
+    """Today in Asia/Shanghai."""
+    return dt.datetime.now(SHANGHAI).date()
+
+
+class Engine:
+    """Compiled rule packs bound to a durable_rules host; evaluate records against them."""
+
+    def __init__(self, packs: LoadedPacks):
+        self.packs = packs
+        self.pack_ref = PackRef(name=packs.name, version=packs.version, digest=packs.digest)
+        self._rete = ReteEngine()
+        self._by_kind: dict[str, list[RuleDef]] = defaultdict(list)
+        for rdef in packs.rules.values():
+            self._by_kind[rdef.rule.applies_to].append(rdef)
+        self._wanted = {kind: fact_types_used(defs) for kind, defs in self._by_kind.items()}
+        self._params_used = {kind: set().union(*(d.params_used for d in defs)) for kind, defs in self._by_kind.items()}
+        self._fields_read = {kind: {p for d in defs for p in d.refs.get(ANCHOR, set())}
+                             for kind, defs in self._by_kind.items()}
+        for kind in self._by_kind:  # register the default rulesets now: fail at start-up, not per request
+            self._ruleset(kind, None)
+
+    @classmethod
+    def from_paths(cls, rules_dir: Path | str | None = None) -> Engine:
+        """Load, validate and compile the packs under ``rules_dir`` (PackError if any is broken)."""
+        return cls(load_packs(rules_dir or default_rules_dir()))
+
+    # ---- public API ----------------------------------------------------------------------
+    def evaluate(self, record: Any, *, context: Any = None, history: Iterable[Any] | HistoryIndex = (),
+                 as_of: dt.date | str | None = None, lenient: bool = False) -> Result:
+        """Check one record (dict or parsed model) and return its Result."""
+        model = self.parse(record, lenient=lenient)
+        ctx = parse_context(context, lenient=lenient) if context is not None else None
+        day = _as_date(as_of)
+        index = history if isinstance(history, HistoryIndex) else self.history_index(history, day)
+        return self._evaluate(model, ctx, index, day)
+
+    def evaluate_many(self, records: Sequence[Any], *, context: Any = None,
+                      history: Iterable[Any] | HistoryIndex = (), as_of: dt.date | str | None = None,
+                      lenient: bool = False, batch_is_history: bool = False) -> list[Result]:
+        """Check several records; with ``batch_is_history`` they are each other's history (scans)."""
+        models, errors = [], []
+        for i, record in enumerate(records):
+            try:
+                models.append(self.parse(record, lenient=lenient))
+            except RecordError as exc:
+                errors += [{**e, "loc": f"{i}.{e['loc']}"} for e in exc.errors]
+        if errors:
+            raise RecordError(errors)
+        ctx = parse_context(context, lenient=lenient) if context is not None else None
+        day = _as_date(as_of)
+        items = list(history.items() if isinstance(history, HistoryIndex) else
+                     (self._history_item(h, day) for h in history))
+        if batch_is_history:
+            items += [HistoryIndex.item(m, day) for m in models]
+        index = HistoryIndex(items)
+        return [self._evaluate(m, ctx, index, day) for m in models]
+
+    def parse(self, record: Any, *, lenient: bool = False) -> BaseModel:
+        """Parse a record with the pack's currency table."""
+        if isinstance(record, BaseModel):
+            return record
+        return parse_record(record, lenient=lenient, fx=self.packs.fx)
+
+    def history_index(self, history: Iterable[Any], as_of: dt.date) -> HistoryIndex:
+        """Index history records (dicts or models) for window aggregates."""
+        return HistoryIndex(self._history_item(h, as_of) for h in history)
+
+    def _history_item(self, item: Any, as_of: dt.date) -> Any:
+        return HistoryIndex.item(self.parse(item, lenient=True), as_of)
+
+    def rules_for(self, kind: str) -> list[RuleDef]:
+        """The rules that apply to a record kind."""
+        return list(self._by_kind.get(kind, []))
+
+    # ---- stages --------------------------------------------------------------------------
+    def _ruleset(self, kind: str, branch: str | None) -> str:
+        params = self.packs.params_for(branch)
+        differing = sorted(p for p in self._params_used.get(kind, ()) if params.get(p) != self.packs.parameters.get(p))
+        if differing:
+            digest = hashlib.sha256(json.dumps({p: params[p] for p in differing}, sort_keys=True,
+                                               default=str).encode()).hexdigest()[:12]
+            name = f"{kind}@{digest}"
+        else:
+            name, params = kind, self.packs.parameters
+        if not self._rete.is_registered(name):
+            self._rete.register(name, build_ruleset(self._by_kind[kind], params, self.packs.parameters,
+                                                    self.packs.aggregates))
+        return name
+
+    def _evaluate(self, model: BaseModel, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> Result:
+        dump = model.as_fact_dict()  # type: ignore[attr-defined]
+        kind = dump["kind"]
+        own_date = record_date(kind, dump, as_of)
+        branch = dump.get("branch")
+        violations: list[Violation] = []
+        aggregates = {name: value for name, agg in self.packs.aggregates.items() if kind in agg.applies_to
+                      and (value := history.aggregate(name, agg, kind, dump, own_date)) is not None}
+        rule_defs = self._by_kind.get(kind, [])
+        if rule_defs:
+            factset = record_facts(kind, dump, as_of=as_of, own_date=own_date, aggregates=aggregates,
+                                   wanted=self._wanted[kind])
+            facts = context_facts(ctx, self._wanted[kind], factset.originals) + factset.facts
+            unread = [p for p in factset.omitted_texts if p in self._fields_read[kind]]
+            if unread:
+                violations.append(_engine_error("text_too_long",
+                                                f"text too long to check reliably: {', '.join(unread)}"))
+            try:
+                firings = self._rete.evaluate(self._ruleset(kind, branch), facts)
+            except EngineError as exc:
+                violations.append(_engine_error(exc.code, str(exc)))
+                firings = []
+            params = self.packs.params_for(branch)
+            for firing in firings:
+                violations.append(self._violation(firing, dump, factset.originals, aggregates, params))
+        violations = sort_violations(violations)
+        return Result(record_id=dump["id"], kind=kind, decision=decide(violations), violations=violations,
+                      waived=[], pack=self.pack_ref, as_of=as_of.isoformat(), decision_id=uuid.uuid4().hex)
+
+    def _violation(self, firing: Firing, dump: dict, originals: dict[str, dict], aggregates: dict[str, float],
+                   params: dict[str, Any]) -> Violation:
+        rdef = self.packs.rules[firing.rule_id]
+        rule = rdef.rule
+        matched = {alias: originals.get(fact.get("id"), {}) for alias, fact in firing.facts.items()
+                   if alias != ANCHOR}
+        values: dict[str, Any] = {}
+        for name in rdef.placeholders:
+            head, _, rest = name.partition(".")
+            if name in params:
+                values[name] = params[name]
+            elif head == "agg":
+                values[name] = aggregates.get(rest)
+            elif head in matched and rest:
+                values[name] = _get(matched[head], rest)
+            else:
+                values[name] = _get(dump, name)
+        evidence: dict[str, Any] = {}
+        for path in sorted(rdef.refs.get(ANCHOR, ())):
+            value = aggregates.get(path[4:]) if path.startswith("agg.") else _get(dump, path)
+            if value is not None and path not in ("as_of", "record_date"):
+                evidence[path] = value
+        for alias, data in matched.items():
+            fields = {p: _get(data, p) for p in sorted(rdef.refs.get(alias, ())) if _get(data, p) is not None}
+            if "index" in data:
+                fields["index"] = data["index"]
+            evidence[alias] = fields
+        for name, value in values.items():  # what the message shows is evidence too
+            if value is not None and name not in params and "." not in name and name not in evidence:
+                evidence[name] = value
+        limits = {p: params[p] for p in sorted(rdef.params_used) if not isinstance(params[p], list)}
+        if limits:
+            evidence["limits"] = limits
+        labels = self.packs.labels
+        return Violation(
+            rule_id=rule.id, standard=rule.standard, also=list(rule.also), severity=rule.severity,
+            message=Text(zh=fill(rule.message.zh, values, "zh", labels), en=fill(rule.message.en, values, "en", labels)),
+            remediation=Text(zh=fill(rule.remediation.zh, values, "zh", labels),
+                             en=fill(rule.remediation.en, values, "en", labels)),
+            evidence=evidence, related_records=[], source=rule.source)
+
+
+def _engine_error(code: str, detail: str) -> Violation:
+    return Violation(
+        rule_id=ENGINE_ERROR_RULE, standard="standard_operation", severity="review", finding="engine_error",
+        message=Text(zh=f"规则引擎未能完成检查（{detail}），须人工复核", en=f"The rule engine could not complete the "
+                     f"check ({detail}); manual review required"),
+        remediation=Text(zh="提交合规部门人工复核", en="Send the record to compliance for manual review"),
+        evidence={"error_code": code, "detail": detail}, source="conduct-check engine")
+
+
+def _as_date(value: dt.date | str | None) -> dt.date:
+    if value is None:
+        return today()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise RecordError([{"loc": "as_of", "msg": f"as_of must be a date YYYY-MM-DD, got {value!r}",
+                            "type": "date_format"}]) from None

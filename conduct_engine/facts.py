@@ -1,0 +1,172 @@
+"""Normalise a record (and its context) into engine facts.
+
+- dates become day numbers, datetimes fractional day numbers (Asia/Shanghai local time),
+  so rules can subtract them (``declared_at - occurred_on > 5``);
+- lists of objects become child facts (a loan file's materials, an employee's
+  certifications), asserted before the record itself because ``no …`` joins only see
+  facts asserted earlier;
+- every fact gets ``t`` (its type) and a session-unique ``id``; a natural ``id`` moves to ``_id``;
+- texts over 60,000 UTF-8 bytes are left out of the fact (the engine compares strings modulo
+  64 KiB) and reported, so the engine can refuse to pass a record it cannot read whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from conduct_engine.packs.expressions import day_number
+from conduct_engine.packs.fields import CHILD_FACTS, CONTEXT_FACTS, FactSchema, catalog
+
+MAX_TEXT_BYTES = 60_000
+
+#: Where a record's own date comes from, first present wins (SPEC §3.4: windows use it).
+RECORD_DATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "securities_trade": ("traded_at", "occurred_on"),
+    "funds_transfer": ("transferred_at", "occurred_on"),
+    "info_access": ("accessed_at", "occurred_on"),
+    "visit_log": ("started_at", "occurred_on"),
+    "appointment": ("scheduled_at", "occurred_on"),
+    "complaint": ("received_at", "occurred_on"),
+    "escalation": ("detected_at", "occurred_on"),
+    "handover": ("trigger_on", "occurred_on"),
+    "product_sale": ("sold_at", "occurred_on"),
+    "commitment": ("signed_at", "occurred_on"),
+    "loan_file": ("report.date", "accepted_on", "received_at"),
+}
+
+
+def _get(data: dict, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def record_date(kind: str, dump: dict, as_of: dt.date) -> dt.date:
+    """The record's own date (its event date), falling back to ``as_of``."""
+    for path in RECORD_DATE_FIELDS.get(kind, ("occurred_on",)):
+        value = _get(dump, path)
+        if isinstance(value, str):
+            return dt.date.fromisoformat(value[:10])
+    return as_of
+
+
+@dataclass
+class FactSet:
+    """The facts of one evaluation, in assertion order, and what could not be asserted."""
+
+    facts: list[dict] = field(default_factory=list)
+    anchor: dict = field(default_factory=dict)
+    originals: dict[str, dict] = field(default_factory=dict)  # fact id -> the data as submitted
+    omitted_texts: list[str] = field(default_factory=list)
+
+
+def _convert(schema: FactSchema, data: dict, prefix: str, omitted: list[str], where: str) -> dict:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        ftype = schema.fields.get(path)
+        if isinstance(value, dict) and (ftype is None or ftype.kind in ("object", "map")):
+            out[key] = _convert(schema, value, path + ".", omitted, where) if ftype and ftype.kind == "object" \
+                else _plain(value, omitted, f"{where}{path}")
+        elif ftype is not None and ftype.kind in ("date", "datetime") and isinstance(value, str):
+            out[key] = day_number(value)
+        elif isinstance(value, str) and len(value.encode("utf-8")) > MAX_TEXT_BYTES:
+            omitted.append(f"{where}{path}")
+        else:
+            out[key] = value
+    return out
+
+
+def _plain(value: Any, omitted: list[str], where: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v, omitted, f"{where}.{k}") for k, v in value.items()}
+    return value
+
+
+def _fact(fact_type: str, data: dict, fact_id: str, omitted: list[str], where: str) -> dict:
+    schema = catalog()[fact_type]
+    fact = _convert(schema, data, "", omitted, where)
+    if "id" in fact:
+        fact["_id"] = fact.pop("id")
+    fact["t"] = fact_type
+    fact["id"] = fact_id
+    return fact
+
+
+def _split_children(fact_type: str, dump: dict) -> tuple[dict, list[tuple[str, str, list[dict]]]]:
+    """Remove list-of-object fields from ``dump``; return (rest, [(child type, parent key, items)])."""
+    schema = catalog()[fact_type]
+    rest = dict(dump)
+    children = []
+    for path, (child_type, _model) in schema.children.items():
+        parent_key = CHILD_FACTS[(fact_type, path)][1]
+        head, _, tail = path.partition(".")
+        if tail:
+            container = rest.get(head)
+            if isinstance(container, dict) and tail in container:
+                container = dict(container)
+                items = container.pop(tail)
+                rest[head] = container
+                children.append((child_type, parent_key, items))
+        elif path in rest:
+            children.append((child_type, parent_key, rest.pop(path)))
+    return rest, children
+
+
+def record_facts(kind: str, dump: dict, *, as_of: dt.date, own_date: dt.date,
+                 aggregates: dict[str, float], wanted: set[str]) -> FactSet:
+    """Facts for one record: its wanted child facts first, then the anchor."""
+    out = FactSet()
+    rest, children = _split_children(kind, dump)
+    for child_type, _parent_key, items in children:
+        if child_type not in wanted:
+            continue
+        for index, item in enumerate(items):
+            fact = _fact(child_type, item, f"{child_type}#{index}", out.omitted_texts, f"{child_type}[{index}].")
+            fact["index"] = index
+            out.facts.append(fact)
+            out.originals[fact["id"]] = {"index": index, **item}
+    anchor = _fact(kind, rest, "record", out.omitted_texts, "")
+    anchor["as_of"] = day_number(as_of)
+    anchor["record_date"] = day_number(own_date)
+    if aggregates:
+        anchor["agg"] = dict(aggregates)
+    out.anchor = anchor
+    out.facts.append(anchor)
+    out.originals["record"] = dump
+    return out
+
+
+def context_facts(context: BaseModel | None, wanted: set[str], originals: dict[str, dict]) -> list[dict]:
+    """Facts for the reference data a ruleset joins with (only the wanted types)."""
+    if context is None or not wanted:
+        return []
+    facts: list[dict] = []
+    omitted: list[str] = []
+    for list_name, fact_type in CONTEXT_FACTS.items():
+        child_types = {c for (p, _), (c, _k) in CHILD_FACTS.items() if p == fact_type}
+        if fact_type not in wanted and not (child_types & wanted):
+            continue
+        for index, item in enumerate(getattr(context, list_name)):
+            dump = item.as_fact_dict() if hasattr(item, "as_fact_dict") else dict(item)
+            rest, children = _split_children(fact_type, dump)
+            natural = rest.get("id", rest.get("security_code", rest.get("code", index)))
+            for child_type, parent_key, items in children:
+                if child_type not in wanted:
+                    continue
+                for j, child in enumerate(items):
+                    data = dict(child)
+                    if parent_key:
+                        data[parent_key] = natural
+                    facts.append(_fact(child_type, data, f"{child_type}#{index}.{j}", omitted, ""))
+                    originals[facts[-1]["id"]] = data
+            if fact_type in wanted:
+                facts.append(_fact(fact_type, rest, f"{fact_type}#{index}", omitted, ""))
+                originals[facts[-1]["id"]] = rest
+    return facts

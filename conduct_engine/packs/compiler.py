@@ -1,0 +1,165 @@
+"""Compile validated rules to durable_rules JSON, with every guard-rail of DESIGN §2.
+
+- every fact alias is anchored on its type field ``t`` (unanchored rules loop forever);
+- ``$ex`` guards precede every same-fact (``$m``) reference and every field another fact reads;
+- regexes are checked and wrapped for the engine's full-match dialect (see ``regex.py``);
+- at most 32 expression slots per condition, 16 facts per rule, 400 rules per ruleset;
+- no state (``$s``) rules and no events; one catch-all on the sentinel fact closes every
+  evaluation, so the adapter can tell a finished evaluation from a broken one.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from conduct_engine.packs.expressions import (
+    ExprError,
+    Scope,
+    compile_condition,
+    day_number,
+    engine_path,
+    parse,
+)
+from conduct_engine.packs.fields import FieldType, catalog
+
+if TYPE_CHECKING:
+    from conduct_engine.packs import schema
+    from conduct_engine.packs.loader import RuleDef
+
+ANCHOR = "record"
+SENTINEL = "__end__"
+DONE_RULE = "__done__"
+MAX_FACTS_PER_RULE = 16
+MAX_RULES_PER_RULESET = 400
+_MATCH = re.compile(r"^\s*(?P<no>no\s+)?(?P<type>[a-z_]+)(\s+as\s+(?P<alias>[a-z_][a-z0-9_]*))?"
+                    r"(\s+where\s+(?P<where>.+))?\s*$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class JoinSpec:
+    """One extra fact a rule matches: ``[no] TYPE [as ALIAS] [where CONDITION]``."""
+
+    alias: str
+    fact_type: str
+    negated: bool
+    where: str | None
+
+
+class RuleCompileError(ExprError):
+    """An ExprError that knows which part of the rule it came from (``when`` or ``match[i]``)."""
+
+    def __init__(self, err: ExprError, where: str | tuple[str, int]):
+        super().__init__(err.code, err.message, err.hint)
+        self.where = where
+
+
+def parse_match(text: str) -> JoinSpec:
+    """Parse one ``match`` entry."""
+    m = _MATCH.match(text or "")
+    if not m:
+        raise ExprError("match.syntax", f"cannot read match {text!r}: write '[no] TYPE [as ALIAS] [where CONDITION]'")
+    fact_type = m["type"]
+    cat = catalog()
+    if fact_type not in cat:
+        from conduct_engine.packs.expressions import did_you_mean
+        raise ExprError("match.type", f"unknown fact type {fact_type!r}", did_you_mean(fact_type, cat))
+    return JoinSpec(m["alias"] or fact_type, fact_type, bool(m["no"]), m["where"])
+
+
+def _names(text: str | None) -> set[str]:
+    if not text:
+        return set()
+    return {n.id for n in ast.walk(parse(text)) if isinstance(n, ast.Name)}
+
+
+def anchor_fields(kind: str, aggregates: dict[str, schema.Aggregate]) -> dict[str, FieldType]:
+    """Fields of a record's anchor fact, including the aggregates computed for it."""
+    fields = dict(catalog()[kind].fields)
+    for name, agg in aggregates.items():
+        if kind in agg.applies_to:
+            fields[f"agg.{name}"] = FieldType("number")
+    return fields
+
+
+def compile_rule(rule: schema.Rule, params: dict[str, Any], aggregates: dict[str, schema.Aggregate]
+                 ) -> tuple[list[JoinSpec], dict[str, set[str]], set[str], dict]:
+    """Compile one rule: (joins, fields read per alias, parameters used, durable_rules definition)."""
+    cat = catalog()
+    fields = anchor_fields(rule.applies_to, aggregates)
+    refs: dict[str, set[str]] = {ANCHOR: set()}
+    conds: dict[str, list[dict]] = {ANCHOR: [{"t": rule.applies_to}]}
+    if rule.effective_from:
+        conds[ANCHOR].append({"$gte": {"record_date": day_number(rule.effective_from)}})
+    if rule.effective_to:
+        conds[ANCHOR].append({"$lt": {"record_date": day_number(rule.effective_to)}})
+    params_used: set[str] = set()
+    if rule.when:
+        try:
+            compiled = compile_condition(rule.when, Scope(ANCHOR, fields, params))
+        except ExprError as exc:
+            raise RuleCompileError(exc, "when") from None
+        conds[ANCHOR] += compiled.conditions
+        refs[ANCHOR] |= {path for alias, path in compiled.refs}
+        params_used |= _names(rule.when) & set(params)
+
+    joins: list[JoinSpec] = []
+    visible: dict[str, dict[str, FieldType]] = {ANCHOR: fields}
+    for index, text in enumerate(rule.match):
+        try:
+            join = parse_match(text)
+            if join.alias in conds or join.alias == ANCHOR:
+                raise ExprError("match.alias", f"alias {join.alias!r} used twice; add 'as NAME'")
+            jfields = cat[join.fact_type].fields
+            conds[join.alias] = [{"t": join.fact_type}]
+            refs[join.alias] = set()
+            if join.where:
+                compiled = compile_condition(join.where, Scope(join.alias, jfields, params, dict(visible)))
+                conds[join.alias] += compiled.conditions
+                for alias, path in compiled.refs:
+                    target = join.alias if alias is None else alias
+                    refs[target].add(path)
+                    if alias is not None:  # another fact's field is read: guard it on that fact
+                        conds[alias].append({"$ex": {engine_path(path): 1}})
+                params_used |= _names(join.where) & set(params)
+        except ExprError as exc:
+            raise RuleCompileError(exc, ("match", index)) from None
+        joins.append(join)
+        if not join.negated:
+            visible[join.alias] = jfields
+    if 1 + len(joins) > MAX_FACTS_PER_RULE:
+        raise RuleCompileError(ExprError("rule.too_many_facts",
+                                         f"a rule may match at most {MAX_FACTS_PER_RULE} facts"), "match")
+
+    def _alias_key(alias: str) -> str:
+        negated = any(j.alias == alias and j.negated for j in joins)
+        return f"{alias}$not" if negated else alias
+
+    all_ = [{_alias_key(alias): {"$and": c} if len(c) > 1 else c[0]} for alias, c in conds.items()]
+    definition = {"all": all_, "run": f"violation:{rule.id}"}
+    return joins, refs, params_used, definition
+
+
+def build_ruleset(rule_defs: list[RuleDef], params: dict[str, Any], default_params: dict[str, Any],
+                  aggregates: dict[str, schema.Aggregate]) -> dict[str, dict]:
+    """The durable_rules ruleset for one record kind: its rules plus the sentinel catch-all."""
+    if len(rule_defs) > MAX_RULES_PER_RULESET:
+        raise ExprError("ruleset.too_large",
+                        f"{len(rule_defs)} rules for one record kind (at most {MAX_RULES_PER_RULESET})")
+    ruleset: dict[str, dict] = {}
+    for rdef in rule_defs:
+        if any(params.get(p) != default_params.get(p) for p in rdef.params_used):
+            _, _, _, definition = compile_rule(rdef.rule, params, aggregates)
+        else:
+            definition = rdef.definition
+        ruleset[rdef.rule.id] = copy.deepcopy(definition)
+    ruleset[DONE_RULE] = {"all": [{"end": {"t": SENTINEL}}], "pri": 65000, "run": f"done:{DONE_RULE}"}
+    return ruleset
+
+
+def fact_types_used(rule_defs: list[RuleDef]) -> set[str]:
+    """Every joined fact type the rules of one kind need asserted."""
+    return {j.fact_type for rdef in rule_defs for j in rdef.joins}

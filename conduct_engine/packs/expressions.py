@@ -1,0 +1,398 @@
+"""The condition language: parse with Python's ``ast`` (never eval), check, compile to durable_rules JSON.
+
+A condition is a Python-like boolean expression over the fields of one fact::
+
+    direction == "received" and form in cash_equivalents and value_cny > gift_keep_max_cny
+
+- bare names are fields of the fact (dotted for nested objects: ``counterparty.group_id``)
+  or pack parameters; ``record.x`` and ``<alias>.x`` name fields of the record or of a fact
+  matched earlier in the rule;
+- ``== != < <= > >=``, ``in`` / ``not in`` a list, ``and``, ``or``, ``not``, ``+ - * /``;
+- ``exists(f)``, ``missing(f)``, ``matches(f, "pattern")``, ``contains(list_f, value)``,
+  ``date("2026-01-01")``; ``true``/``false``/``null`` are accepted as well as Python's spelling.
+
+Dates are compared as day numbers (datetimes as fractional days), so
+``declared_at - occurred_on > 5`` reads as "declared more than five days after the event".
+A field that is absent never satisfies a comparison (``!=`` included): a rule that needs a
+missing field does not fire.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from conduct_engine.packs.fields import FieldType, lookup
+from conduct_engine.packs.regex import check_pattern, to_engine_pattern
+
+EPOCH = dt.date(1970, 1, 1)
+MAX_SLOTS = 30
+
+_OPS = {ast.Eq: "$eq", ast.NotEq: "$neq", ast.Lt: "$lt", ast.LtE: "$lte", ast.Gt: "$gt", ast.GtE: "$gte"}
+_FLIP = {"$eq": "$eq", "$neq": "$neq", "$lt": "$gt", "$lte": "$gte", "$gt": "$lt", "$gte": "$lte"}
+_NEGATE = {"$eq": "$neq", "$neq": "$eq", "$lt": "$gte", "$lte": "$gt", "$gt": "$lte", "$gte": "$lt"}
+_ARITH = {ast.Add: "$add", ast.Sub: "$sub", ast.Mult: "$mul", ast.Div: "$div"}
+_NAMED_CONSTANTS = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
+_ALLOWED_CALLS = {"exists", "missing", "matches", "contains", "date"}
+
+
+def day_number(value: dt.date | dt.datetime | str) -> float | int:
+    """Days since 1970-01-01: whole for dates, fractional (local time) for datetimes."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        days = (value.date() - EPOCH).days
+        seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+        return round(days + seconds / 86400, 6)
+    return (value - EPOCH).days
+
+
+class ExprError(Exception):
+    """A condition problem: a code, a message and an optional did-you-mean hint."""
+
+    def __init__(self, code: str, message: str, hint: str | None = None, line_offset: int = 0):
+        self.code, self.message, self.hint, self.line_offset = code, message, hint, line_offset
+        super().__init__(message)
+
+
+def engine_path(path: str) -> str:
+    """Where a field lives in the engine's fact: a record's own ``id`` is stored as ``_id``.
+
+    durable_rules uses ``id`` as the fact identity, which must be unique in a session, so the
+    normaliser gives every fact a synthetic ``id`` and keeps the natural one under ``_id``.
+    """
+    return "_id" if path == "id" else path
+
+
+def did_you_mean(name: str, candidates: list[str] | tuple[str, ...] | set[str]) -> str | None:
+    """The closest candidate to a misspelt name, if any is close enough."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+@dataclass
+class Scope:
+    """What names mean while compiling one fact's condition."""
+
+    alias: str
+    fields: dict[str, FieldType]
+    params: dict[str, Any]
+    others: dict[str, dict[str, FieldType]] = field(default_factory=dict)  # earlier aliases
+
+
+@dataclass
+class Ref:
+    """A field reference: ``alias`` None means the fact being matched."""
+
+    alias: str | None
+    path: str
+    ftype: FieldType
+
+
+@dataclass
+class Compiled:
+    """A compiled condition: durable_rules conditions to AND together, and what it read."""
+
+    conditions: list[dict]
+    refs: set[tuple[str | None, str]] = field(default_factory=set)
+    slots: int = 0
+
+
+def parse(text: str) -> ast.expr:
+    """Parse a condition into an AST, or raise ExprError with the syntax problem."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExprError("condition.empty", "condition is empty")
+    source = " ".join(line.strip() for line in text.strip().splitlines())
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        raise ExprError("condition.syntax", f"cannot parse condition: {exc.msg} at column {exc.offset}")
+    return tree.body
+
+
+class _Compiler:
+    def __init__(self, scope: Scope):
+        self.scope = scope
+        self.refs: set[tuple[str | None, str]] = set()
+        self.slots = 0
+
+    # ---- operands -------------------------------------------------------------------------
+    def _dotted(self, node: ast.expr) -> str | None:
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name):
+            parts.append(node.id)
+            return ".".join(reversed(parts))
+        return None
+
+    def _field(self, path: str) -> Ref:
+        head, _, rest = path.partition(".")
+        if rest and head in self.scope.others:
+            fields = self.scope.others[head]
+            other = lookup(fields, rest)
+            if other is None:
+                raise ExprError("condition.unknown_field", f"{head!r} has no field {rest!r}",
+                                did_you_mean(rest, fields))
+            self.refs.add((head, rest))
+            return Ref(head, rest, other)
+        own = lookup(self.scope.fields, path)
+        if own is not None:
+            self.refs.add((None, path))
+            return Ref(None, path, own)
+        candidates = list(self.scope.fields) + list(self.scope.params)
+        candidates += [f"{a}.{f}" for a, fs in self.scope.others.items() for f in fs]
+        raise ExprError("condition.unknown_field", f"unknown field or parameter {path!r}",
+                        did_you_mean(path, candidates))
+
+    def operand(self, node: ast.expr) -> Any:
+        """Resolve a node to a Ref, a constant, or an arithmetic tuple."""
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, (str, int, float, bool)) or node.value is None:
+                return node.value
+            raise ExprError("condition.constant", f"unsupported constant {node.value!r}")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            value = self.operand(node.operand)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return -value
+            raise ExprError("condition.operand", "unary minus only applies to numbers")
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self.operand(e) for e in node.elts]
+        if isinstance(node, ast.Name) and node.id in _NAMED_CONSTANTS:
+            return _NAMED_CONSTANTS[node.id]
+        if isinstance(node, ast.Name) and node.id in self.scope.params and node.id not in self.scope.fields:
+            return self.scope.params[node.id]
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            path = self._dotted(node)
+            if path is None:
+                raise ExprError("condition.operand", "unsupported expression")
+            return self._field(path)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "date":
+            if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant) or not isinstance(
+                    node.args[0].value, str):
+                raise ExprError("condition.call", 'date() takes one "YYYY-MM-DD" string')
+            try:
+                return day_number(dt.date.fromisoformat(node.args[0].value))
+            except ValueError:
+                raise ExprError("condition.date", f"not a date: {node.args[0].value!r}")
+        if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+            return ("arith", _ARITH[type(node.op)], self.operand(node.left), self.operand(node.right))
+        raise ExprError("condition.operand", f"unsupported expression {ast.unparse(node)!r}")
+
+    def encode(self, value: Any) -> Any:
+        """Encode a right-hand value for durable_rules."""
+        if isinstance(value, Ref):
+            path = engine_path(value.path)
+            return {"$m": path} if value.alias is None else {value.alias: path}
+        if isinstance(value, tuple):
+            _, op, left, right = value
+            self.slots += 1
+            return {op: {"$l": self.encode(left), "$r": self.encode(right)}}
+        if isinstance(value, list):
+            raise ExprError("condition.operand", "a list can only stand on the right of 'in'")
+        return value
+
+    def _guards(self, value: Any) -> list[dict]:
+        """``$ex`` guards for every field a right-hand value reads (missing refs read garbage)."""
+        out: list[dict] = []
+        if isinstance(value, Ref):
+            if value.alias is None:
+                out.append({"$ex": {engine_path(value.path): 1}})
+            # fields of other aliases are guarded on their own fact by the compiler (see joins)
+        elif isinstance(value, tuple):
+            out += self._guards(value[2]) + self._guards(value[3])
+        return out
+
+    # ---- type checks ------------------------------------------------------------------------
+    def _check_types(self, ref: Ref, op: str, value: Any) -> None:
+        kind = ref.ftype.kind
+        if kind == "any":
+            return
+        consts = value if isinstance(value, list) else [value]
+        for const in consts:
+            if isinstance(const, (Ref, tuple)):
+                continue
+            where = f"field {ref.path!r} ({ref.ftype.describe()})"
+            if const is None:
+                if op not in ("$eq", "$neq"):
+                    raise ExprError("condition.type", f"{where} cannot be ordered against null")
+                raise ExprError("condition.type", f"{where}: compare with null using missing()/exists()",
+                                f"missing({ref.path})" if op == "$eq" else f"exists({ref.path})")
+            if kind == "enum":
+                if not isinstance(const, str) or const not in ref.ftype.values:
+                    raise ExprError("condition.enum", f"{const!r} is not a value of {where}",
+                                    did_you_mean(str(const), ref.ftype.values))
+                if op not in ("$eq", "$neq"):
+                    raise ExprError("condition.type", f"{where} cannot be ordered with {op}")
+            elif kind in ("number", "date", "datetime"):
+                if isinstance(const, bool) or not isinstance(const, (int, float)):
+                    hint = f'date("{const}")' if kind != "number" and isinstance(const, str) else None
+                    raise ExprError("condition.type", f"{where} compared with {const!r}", hint)
+            elif kind == "bool":
+                if not isinstance(const, bool) or op not in ("$eq", "$neq"):
+                    raise ExprError("condition.type", f"{where} compared with {const!r} using {op}")
+            elif kind == "str":
+                if not isinstance(const, str):
+                    raise ExprError("condition.type", f"{where} compared with {const!r}")
+            else:
+                raise ExprError("condition.type", f"{where} cannot be compared directly",
+                                f"contains({ref.path}, …)" if kind == "list" else None)
+
+    # ---- comparisons -----------------------------------------------------------------------
+    def _own_field_side(self, left: Any, op: str, right: Any) -> tuple[Ref, str, Any]:
+        """Rearrange ``left op right`` so an own-fact field stands alone on the left."""
+        if isinstance(left, Ref) and left.alias is None:
+            return left, op, right
+        if isinstance(right, Ref) and right.alias is None:
+            return right, _FLIP[op], left
+        if isinstance(left, tuple):
+            _, aop, a, b = left
+            if self._has_own(a):
+                inverse = {"$add": "$sub", "$sub": "$add", "$mul": "$div", "$div": "$mul"}[aop]
+                if aop in ("$mul", "$div") and not (isinstance(b, (int, float)) and b > 0):
+                    raise ExprError("condition.arith", "multiply or divide a field only by a positive number")
+                return self._own_field_side(a, op, ("arith", inverse, right, b))
+            if self._has_own(b) and not self._has_own(a):
+                if aop == "$add":
+                    return self._own_field_side(b, op, ("arith", "$sub", right, a))
+                if aop == "$sub":  # a - b op r  <=>  b flip(op) a - r
+                    return self._own_field_side(b, _FLIP[op], ("arith", "$sub", a, right))
+                if aop == "$mul" and isinstance(a, (int, float)) and a > 0:
+                    return self._own_field_side(b, op, ("arith", "$div", right, a))
+        if isinstance(right, tuple):
+            return self._own_field_side(right, _FLIP[op], left)
+        raise ExprError("condition.comparison",
+                        f"a comparison needs a field of {self.scope.alias!r} on one side")
+
+    def _has_own(self, value: Any) -> bool:
+        if isinstance(value, Ref):
+            return value.alias is None
+        if isinstance(value, tuple):
+            return self._has_own(value[2]) or self._has_own(value[3])
+        return False
+
+    def compare(self, left_node: ast.expr, op_node: ast.cmpop, right_node: ast.expr, negate: bool) -> dict:
+        left, right = self.operand(left_node), self.operand(right_node)
+        if isinstance(op_node, (ast.In, ast.NotIn)):
+            inside = isinstance(op_node, ast.In) != negate
+            if not (isinstance(left, Ref) and left.alias is None):
+                raise ExprError("condition.in", "the left of 'in' must be a field of this fact")
+            if not isinstance(right, list) or not right:
+                raise ExprError("condition.in", "the right of 'in' must be a non-empty list or list parameter")
+            self._check_types(left, "$eq", right)
+            self.slots += len(right) + 2
+            if inside:
+                branches = [{engine_path(left.path): v} for v in right]
+                return branches[0] if len(branches) == 1 else {"$or": branches}
+            return {"$and": [{"$neq": {engine_path(left.path): v}} for v in right]}
+        if type(op_node) not in _OPS:
+            raise ExprError("condition.operator", f"unsupported operator {type(op_node).__name__}")
+        op = _OPS[type(op_node)]
+        if negate:
+            op = _NEGATE[op]
+        ref, op, value = self._own_field_side(left, op, right)
+        self._check_types(ref, op, value)
+        if isinstance(value, Ref) and value.ftype.kind != ref.ftype.kind and {value.ftype.kind, ref.ftype.kind} - {
+                "date", "datetime", "number"}:
+            if not (value.ftype.kind in ("str", "enum") and ref.ftype.kind in ("str", "enum")):
+                raise ExprError("condition.type",
+                                f"{ref.path!r} ({ref.ftype.kind}) compared with {value.path!r} ({value.ftype.kind})")
+        encoded = self.encode(value)
+        self.slots += 1
+        key = engine_path(ref.path)
+        cond = {key: encoded} if op == "$eq" else {op: {key: encoded}}
+        guards = self._guards(value)
+        if guards:
+            self.slots += len(guards) + 2
+            return {"$and": guards + [cond]}
+        return cond
+
+    # ---- boolean structure ------------------------------------------------------------------
+    def node(self, node: ast.expr, negate: bool = False) -> dict:
+        if isinstance(node, ast.BoolOp):
+            is_and = isinstance(node.op, ast.And) != negate
+            parts = [self.node(v, negate) for v in node.values]
+            self.slots += 2
+            return {"$and" if is_and else "$or": parts}
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return self.node(node.operand, not negate)
+        if isinstance(node, ast.Compare):
+            pairs = list(zip([node.left] + node.comparators[:-1], node.ops, node.comparators, strict=True))
+            parts = [self.compare(a, op, b, negate) for a, op, b in pairs]
+            if len(parts) == 1:
+                return parts[0]
+            self.slots += 2
+            return {"$or" if negate else "$and": parts}
+        if isinstance(node, ast.Call):
+            return self.call(node, negate)
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            value = self.operand(node)
+            if not isinstance(value, Ref) or value.alias is not None or value.ftype.kind != "bool":
+                raise ExprError("condition.bare_name",
+                                f"{ast.unparse(node)!r} is not a yes/no field of this fact; compare it explicitly")
+            self.slots += 1
+            return {value.path: not negate}
+        raise ExprError("condition.unsupported", f"unsupported expression {ast.unparse(node)!r}")
+
+    def call(self, node: ast.Call, negate: bool) -> dict:
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name not in _ALLOWED_CALLS or node.keywords:
+            raise ExprError("condition.call", f"unknown function {ast.unparse(node.func)!r}",
+                            did_you_mean(str(name), _ALLOWED_CALLS))
+        if name in ("exists", "missing"):
+            if len(node.args) != 1:
+                raise ExprError("condition.call", f"{name}() takes one field")
+            ref = self.operand(node.args[0])
+            if not isinstance(ref, Ref) or ref.alias is not None:
+                raise ExprError("condition.call", f"{name}() takes a field of this fact")
+            present = (name == "exists") != negate
+            self.slots += 1
+            return {"$ex" if present else "$nex": {engine_path(ref.path): 1}}
+        if name == "matches":
+            if negate:
+                raise ExprError("condition.call", "'not matches(...)' is not supported",
+                                "a rule that fires on the match")
+            if len(node.args) != 2 or not isinstance(node.args[1], ast.Constant) or not isinstance(
+                    node.args[1].value, str):
+                raise ExprError("condition.call", 'matches() takes a field and a "pattern" string')
+            ref = self.operand(node.args[0])
+            if not isinstance(ref, Ref) or ref.alias is not None or ref.ftype.kind not in ("str", "enum"):
+                raise ExprError("condition.call", "matches() takes a text field of this fact")
+            error, hint = check_pattern(node.args[1].value)
+            if error:
+                raise ExprError("condition.regex", f"pattern {node.args[1].value!r}: {error}", hint)
+            self.slots += 1
+            return {"$mt": {ref.path: to_engine_pattern(node.args[1].value)}}
+        if name == "contains":
+            if negate:
+                raise ExprError("condition.call", "'not contains(...)' is not supported",
+                                "a separate fact and 'no …' in match")
+            if len(node.args) != 2:
+                raise ExprError("condition.call", "contains() takes a list field and a value")
+            ref = self.operand(node.args[0])
+            value = self.operand(node.args[1])
+            if not isinstance(ref, Ref) or ref.alias is not None or ref.ftype.kind != "list":
+                raise ExprError("condition.call", "contains() takes a list field of this fact")
+            if isinstance(value, (Ref, tuple, list)) or value is None:
+                raise ExprError("condition.call", "contains() compares with a constant or parameter")
+            if ref.ftype.item:
+                self._check_types(Ref(None, ref.path, ref.ftype.item), "$eq", value)
+            self.slots += 2
+            return {"$iany": {ref.path: {"$i": value}}}
+        raise ExprError("condition.call", f"{name}() cannot be used as a condition")
+
+
+def compile_condition(text: str, scope: Scope) -> Compiled:
+    """Parse, check and compile one condition for the fact ``scope.alias``."""
+    tree = parse(text)
+    compiler = _Compiler(scope)
+    cond = compiler.node(tree)
+    if compiler.slots > MAX_SLOTS:
+        raise ExprError("condition.too_complex",
+                        f"condition uses {compiler.slots} expression slots (at most {MAX_SLOTS}); split the rule")
+    conditions = cond["$and"] if set(cond) == {"$and"} else [cond]
+    return Compiled(conditions, compiler.refs, compiler.slots)

@@ -1,0 +1,190 @@
+"""The field catalog: which names a rule may use on each fact type, and their types.
+
+Built once by introspecting the pydantic record models (SPEC §3), so a pack can never
+name a field the records do not have. Lists of objects become child fact types of their
+own (a loan file's materials, an employee's certifications), as the engine asserts them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from dataclasses import dataclass
+from functools import cache
+
+from pydantic import BaseModel
+
+from conduct_engine.records import MODEL_BY_KIND
+from conduct_engine.records import context as ctx
+
+#: (parent fact type, dotted list field) -> (child fact type, parent key copied onto the child)
+CHILD_FACTS: dict[tuple[str, str], tuple[str, str | None]] = {
+    ("loan_file", "materials"): ("material", None),
+    ("loan_file", "site_visits"): ("site_visit", None),
+    ("loan_file", "interviews"): ("interview", None),
+    ("loan_file", "related_parties"): ("related_party", None),
+    ("loan_file", "guarantees"): ("guarantee", None),
+    ("loan_file", "loan.disbursements"): ("disbursement", None),
+    ("loan_file", "loan.inspections"): ("inspection", None),
+    ("loan_file", "loan.maturity_notices"): ("maturity_notice", None),
+    ("loan_file", "loan.collection_actions"): ("collection_action", None),
+    ("employee", "certifications"): ("certification", "employee_id"),
+    ("employee", "relations"): ("employee_relation", "employee_id"),
+    ("party", "related"): ("party_relation", "party_id"),
+}
+
+#: context list field -> fact type (SPEC §3.3)
+CONTEXT_FACTS: dict[str, str] = {
+    "employees": "employee",
+    "parties": "party",
+    "clients": "client",
+    "applications": "application",
+    "restricted_securities": "restricted_security",
+    "inside_information": "inside_information",
+    "approved_products": "approved_product",
+}
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """The type of one field as the condition language sees it."""
+
+    kind: str  # str | number | bool | date | datetime | enum | list | object | map | any
+    values: tuple[str, ...] = ()  # enum values
+    item: FieldType | None = None  # list item type
+
+    def describe(self) -> str:  # noqa: D401
+        """A short human description, used in error messages."""
+        if self.kind == "enum":
+            return "one of " + ", ".join(self.values)
+        if self.kind == "list" and self.item:
+            return f"list of {self.item.describe()}"
+        return self.kind
+
+
+#: Fields the engine adds to every anchor (record) fact.
+ANCHOR_EXTRAS: dict[str, FieldType] = {
+    "as_of": FieldType("date"),
+    "record_date": FieldType("date"),
+}
+
+
+def _unwrap(annotation: typing.Any) -> typing.Any:
+    """Strip Optional/Annotated wrappers."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _field_type(annotation: typing.Any) -> FieldType | type[BaseModel]:
+    ann = _unwrap(annotation)
+    origin = typing.get_origin(ann)
+    if origin is typing.Literal:
+        return FieldType("enum", tuple(str(v) for v in typing.get_args(ann)))
+    if origin is dict:
+        return FieldType("map")  # open mapping (module findings, material figures): any key
+    if origin in (list, tuple, typing.List):  # noqa: UP006
+        item = _field_type(typing.get_args(ann)[0])
+        if isinstance(item, type):
+            return item  # list of models: a child fact type
+        return FieldType("list", item=item)
+    if isinstance(ann, type):
+        if issubclass(ann, BaseModel):
+            return ann
+        if issubclass(ann, bool):
+            return FieldType("bool")
+        if issubclass(ann, (int, float)):
+            return FieldType("number")
+        if issubclass(ann, dt.datetime):
+            return FieldType("datetime")
+        if issubclass(ann, dt.date):
+            return FieldType("date")
+        if issubclass(ann, str):
+            return FieldType("str")
+    return FieldType("str")
+
+
+def _walk(fact_type: str, model: type[BaseModel], prefix: str,
+          out: dict[str, FieldType], children: dict[str, tuple[str, type[BaseModel]]]) -> None:
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{info.alias or name}"
+        ftype = _field_type(info.annotation)
+        if isinstance(ftype, type):
+            is_list = typing.get_origin(_unwrap(info.annotation)) in (list, tuple)
+            if is_list:
+                child = CHILD_FACTS.get((fact_type, path))
+                if child is None:
+                    raise RuntimeError(f"no child fact type named for {fact_type}.{path}")
+                children[path] = (child[0], ftype)
+            else:
+                out[path] = FieldType("object")
+                _walk(fact_type, ftype, path + ".", out, children)
+        else:
+            out[path] = ftype
+
+
+@dataclass(frozen=True)
+class FactSchema:
+    """The fields of one fact type and where it comes from."""
+
+    fact_type: str
+    fields: dict[str, FieldType]
+    children: dict[str, tuple[str, type[BaseModel]]]  # list path -> (child type, model)
+    parent_key: str | None = None
+
+
+def _schema(fact_type: str, model: type[BaseModel], parent_key: str | None = None,
+            extras: dict[str, FieldType] | None = None) -> FactSchema:
+    fields: dict[str, FieldType] = {}
+    children: dict[str, tuple[str, type[BaseModel]]] = {}
+    _walk(fact_type, model, "", fields, children)
+    if parent_key:
+        fields[parent_key] = FieldType("str")
+    if extras:
+        fields.update(extras)
+    return FactSchema(fact_type, fields, children, parent_key)
+
+
+@cache
+def catalog() -> dict[str, FactSchema]:
+    """Every fact type a rule can match: record kinds, their children and context facts."""
+    out: dict[str, FactSchema] = {}
+    for kind, model in MODEL_BY_KIND.items():
+        out[kind] = _schema(kind, model, extras=ANCHOR_EXTRAS)
+    context_models = {name: info.annotation for name, info in ctx.Context.model_fields.items()}
+    for list_name, fact_type in CONTEXT_FACTS.items():
+        item_model = _field_type(context_models[list_name])
+        assert isinstance(item_model, type)
+        out[fact_type] = _schema(fact_type, item_model)
+    # children (second pass: their parents are known now)
+    for parent in list(out.values()):
+        for path, (child_type, child_model) in parent.children.items():
+            parent_key = CHILD_FACTS[(parent.fact_type, path)][1]
+            out[child_type] = _schema(child_type, child_model, parent_key, extras={"index": FieldType("number")})
+    return out
+
+
+def record_kinds() -> tuple[str, ...]:
+    """The record kinds (anchor fact types)."""
+    return tuple(MODEL_BY_KIND)
+
+
+def lookup(fields: dict[str, FieldType], path: str) -> FieldType | None:
+    """The type of ``path``; keys under an open mapping field are of type ``any``."""
+    if path in fields:
+        return fields[path]
+    head = path
+    while "." in head:
+        head = head.rsplit(".", 1)[0]
+        if fields.get(head, FieldType("str")).kind == "map":
+            return FieldType("any")
+    return None

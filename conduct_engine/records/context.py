@@ -1,0 +1,129 @@
+"""Reference data of SPEC §3.3: employees, parties, clients and the other joinable facts."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from .base import (
+    Code,
+    Date,
+    DateTime,
+    Flag,
+    Id,
+    ListField,
+    Money,
+    PartyRelationType,
+    StrictModel,
+)
+
+MAX_REFERENCE = 100_000  # reference lists are whole registers, not one hostile record
+
+
+class Certification(StrictModel):
+    """A professional certification held by an employee."""
+
+    type: Literal[
+        "banking_professional_junior", "banking_professional_intermediate", "corporate_credit",
+        "personal_loan", "wealth_mgmt", "fund_sales", "insurance_sales", "aml",
+    ] | None = None
+    expires_on: Date | None = None
+    status: Literal["valid", "expired", "revoked"] | None = None
+
+
+class Relation(StrictModel):
+    """A personal relation between an employee and a party."""
+
+    party_id: Code | None = None
+    relation: Literal["close_relative", "friend", "business_interest", "former_employer"] | None = None
+
+
+class PartyRelation(StrictModel):
+    """A relation between two parties (group, control, family, guarantee, supply chain)."""
+
+    party_id: Code | None = None
+    relation: PartyRelationType | None = None
+
+
+class Employee(StrictModel):
+    """An employee of the bank."""
+
+    id: Id
+    name: Code | None = None
+    role: Literal[
+        "customer_manager", "investigator", "reviewer", "approver", "post_loan_officer",
+        "compliance", "other",
+    ] | None = None
+    branch: Code | None = None
+    status: Literal["active", "transferred", "left"] | None = None
+    status_since: Date | None = None
+    monthly_salary_cny: Money | None = None
+    certifications: list[Certification] = ListField()
+    signing_limit_cny: Money | None = None
+    signing_scopes: list[Code] = ListField()
+    relations: list[Relation] = ListField()
+
+
+class Party(StrictModel):
+    """A legal or natural person known to the bank."""
+
+    id: Id
+    name: Code | None = None
+    group_id: Code | None = None
+    is_public_official: Flag | None = None
+    related: list[PartyRelation] = ListField()
+
+
+class Client(StrictModel):
+    """A client of the bank and its assigned manager."""
+
+    id: Id
+    party_id: Code | None = None
+    tier: Literal["A", "B", "C"] | None = None
+    assigned_manager: Code | None = None
+    info_updated_on: Date | None = None
+
+
+class Application(StrictModel):
+    """A credit application and its status."""
+
+    id: Id
+    client_id: Code | None = None
+    status: Code | None = None
+    decided_on: Date | None = None
+
+
+class RestrictedSecurity(StrictModel):
+    """A security on the restricted list for a period (``from``/``to`` inclusive)."""
+
+    security_code: Id
+    from_: Date | None = Field(None, alias="from")
+    to: Date | None = None
+
+
+class InsideInformation(StrictModel):
+    """Inside information about an issuer, known from a date until disclosed."""
+
+    issuer_party_id: Id
+    known_from: Date | None = None
+    disclosed_at: DateTime | None = None
+    insiders: list[Code] = ListField()
+
+
+class ApprovedProduct(StrictModel):
+    """A product approved for sale for a period (``from``/``to`` inclusive)."""
+
+    code: Id
+    from_: Date | None = Field(None, alias="from")
+    to: Date | None = None
+
+
+class Context(StrictModel):
+    """Reference data given with a request or loaded into the service; every list may be empty."""
+
+    employees: list[Employee] = ListField(MAX_REFERENCE)
+    parties: list[Party] = ListField(MAX_REFERENCE)
+    clients: list[Client] = ListField(MAX_REFERENCE)
+    applications: list[Application] = ListField(MAX_REFERENCE)
+    restricted_securities: list[RestrictedSecurity] = ListField(MAX_REFERENCE)
+    inside_information: list[InsideInformation] = ListField(MAX_REFERENCE)
+    approved_products: list[ApprovedProduct] = ListField(MAX_REFERENCE)

@@ -1,0 +1,137 @@
+"""Parse raw JSON-like input into record and context models, with clear dotted-path errors."""
+
+import copy
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from ..errors import RecordError
+from .context import Context
+from .kinds import MODEL_BY_KIND, MONEY_FIELD_BY_KIND, RECORD_KINDS, Record
+
+__all__ = ["RecordError", "parse_context", "parse_record"]
+
+_RECORD_ADAPTER: TypeAdapter[Any] = TypeAdapter(Record)
+_LENIENT_PASSES = 4
+_ROOT = "(root)"
+
+
+def parse_record(
+    data: Any, *, lenient: bool = False, fx: Mapping[str, float] | None = None
+) -> BaseModel:
+    """Validate one record dict; ``lenient`` drops unknown fields, ``fx`` converts ``amount``."""
+    data = _as_dict(data, "a record")
+    kind = data.get("kind")
+    if not isinstance(kind, str) or kind not in MODEL_BY_KIND:
+        raise RecordError([_kind_error(kind)])
+    data = _convert_amount(data, kind, fx, lenient)
+    return _validate(_RECORD_ADAPTER.validate_python, data, lenient, tag=kind)
+
+
+def parse_context(data: Any, *, lenient: bool = False) -> Context:
+    """Validate reference data; ``None`` gives an empty context."""
+    if data is None:
+        return Context()
+    if isinstance(data, Context):
+        return data
+    return _validate(Context.model_validate, _as_dict(data, "a context"), lenient, tag=None)
+
+
+def _as_dict(data: Any, what: str) -> dict:
+    """Insist on a JSON object."""
+    if isinstance(data, Mapping):
+        return dict(data)
+    raise RecordError([_error(_ROOT, f"{what} must be a JSON object, not {type(data).__name__}",
+                              "dict_type")])
+
+
+def _kind_error(kind: Any) -> dict:
+    """One clear error for a missing or unknown kind."""
+    valid = ", ".join(RECORD_KINDS)
+    if kind is None:
+        return _error("kind", f"Field required; kind should be one of: {valid}", "missing")
+    return _error("kind", f"Unknown kind {kind!r}; expected one of: {valid}", "union_tag_invalid")
+
+
+def _convert_amount(
+    data: dict, kind: str, fx: Mapping[str, float] | None, lenient: bool
+) -> dict:
+    """Replace ``amount``/``currency`` by the kind's primary ``*_cny`` field (SPEC §3)."""
+    amount, currency = data.pop("amount", None), data.pop("currency", None)
+    if amount is None and currency is None:
+        return data
+    field = MONEY_FIELD_BY_KIND.get(kind)
+    if field is None:
+        if lenient:
+            return data
+        loc = "amount" if amount is not None else "currency"
+        raise RecordError([_error(loc, f"kind {kind!r} has no money field; amount and currency "
+                                       "are not allowed", "amount_not_allowed")])
+    if amount is None or currency is None:
+        loc, other = ("amount", "currency") if amount is None else ("currency", "amount")
+        raise RecordError([_error(loc, f"Field required when {other} is given", "missing")])
+    if data.get(field) is not None:
+        raise RecordError([_error("amount", f"Give either amount and currency or {field}, "
+                                            "not both", "amount_conflict")])
+    errors = []
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+        errors.append(_error("amount", f"Input should be a number, not {type(amount).__name__}",
+                             "number_type"))
+    elif not math.isfinite(amount) or amount < 0:
+        errors.append(_error("amount", "Input should be a finite number >= 0", "finite_number"))
+    rates = {"CNY": 1.0, **{str(k).upper(): float(v) for k, v in (fx or {}).items()}}
+    rate = rates.get(currency.strip().upper()) if isinstance(currency, str) else None
+    if rate is None:
+        errors.append(_error("currency", f"Unknown currency {currency!r}; known currencies: "
+                                         f"{', '.join(sorted(rates))}", "unknown_currency"))
+    if errors:
+        raise RecordError(errors)
+    data[field] = round(amount * rate, 2)
+    return data
+
+
+def _validate(validate: Callable[[Any], Any], data: dict, lenient: bool, tag: str | None) -> Any:
+    """Validate; when lenient, delete the unknown fields pydantic reports and try again."""
+    attempt = data
+    for remaining in range(_LENIENT_PASSES, -1, -1):
+        try:
+            return validate(attempt)
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        extras = [_strip(e["loc"], tag) for e in errors if e["type"] == "extra_forbidden"]
+        if not (lenient and extras and remaining):
+            raise RecordError([_error(_dotted(_strip(e["loc"], tag)), e["msg"], e["type"])
+                               for e in errors]) from None
+        if attempt is data:
+            attempt = copy.deepcopy(data)
+        for loc in extras:
+            _delete(attempt, loc)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _strip(loc: tuple, tag: str | None) -> tuple:
+    """Drop the discriminator tag pydantic puts first in a union member's error loc."""
+    return loc[1:] if tag is not None and loc[:1] == (tag,) else loc
+
+
+def _delete(data: Any, loc: tuple) -> None:
+    """Delete the item at ``loc`` from nested dicts and lists, if it is there."""
+    for part in loc[:-1]:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(data, dict):
+        data.pop(loc[-1], None)
+
+
+def _dotted(loc: tuple) -> str:
+    """``("materials", 3, "type")`` → ``"materials.3.type"``."""
+    return ".".join(str(p) for p in loc) or _ROOT
+
+
+def _error(loc: str, msg: str, type_: str) -> dict:
+    """One error entry in the RecordError format."""
+    return {"loc": loc, "msg": msg, "type": type_}

@@ -1,0 +1,101 @@
+"""Outcomes as data: Violation and Result (SPEC §4), the decision logic, and message filling."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Severity = Literal["block", "review", "advisory"]
+Decision = Literal["block", "review", "pass"]
+ENGINE_ERROR_RULE = "ENGINE-ERROR"
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+class Text(BaseModel):
+    """A text in Chinese and English."""
+
+    zh: str
+    en: str
+
+
+class Violation(BaseModel):
+    """One finding: the rule, the standard breached, how bad, what it says and why."""
+
+    rule_id: str
+    standard: str
+    also: list[str] = Field(default_factory=list)
+    severity: Severity
+    message: Text
+    remediation: Text
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    related_records: list[str] = Field(default_factory=list)
+    source: str
+    finding: str | None = None  # "engine_error" when the engine could not evaluate the record
+
+
+class PackRef(BaseModel):
+    """Which rules produced a result."""
+
+    name: str
+    version: str
+    digest: str
+
+
+class Result(BaseModel):
+    """The result for one record (SPEC §4)."""
+
+    record_id: str
+    kind: str
+    decision: Decision
+    violations: list[Violation] = Field(default_factory=list)
+    waived: list[Violation] = Field(default_factory=list)
+    pack: PackRef
+    as_of: str
+    decision_id: str
+
+
+def decide(violations: list[Violation]) -> Decision:
+    """block if any violation blocks, else review if any needs review, else pass (advisory never counts)."""
+    severities = {v.severity for v in violations}
+    if "block" in severities:
+        return "block"
+    if "review" in severities:
+        return "review"
+    return "pass"
+
+
+_SEVERITY_ORDER = {"block": 0, "review": 1, "advisory": 2}
+
+
+def sort_violations(violations: list[Violation]) -> list[Violation]:
+    """Most severe first, then by rule id: a stable order for output and comparison."""
+    return sorted(violations, key=lambda v: (_SEVERITY_ORDER[v.severity], v.rule_id,
+                                             str(sorted(v.evidence.items(), key=str))))
+
+
+def format_value(value: Any, lang: str, labels: dict[str, dict[str, str]]) -> str:
+    """A value as a reader expects it: labelled enum values, grouped numbers in English."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, (int, float)):
+        number = float(value)
+        text = f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}"
+        return text.replace(",", "") if lang == "zh" else text
+    if isinstance(value, str):
+        label = labels.get(value)
+        return label[lang] if label else value
+    if isinstance(value, list):
+        return ("、" if lang == "zh" else ", ").join(format_value(v, lang, labels) for v in value)
+    return str(value)
+
+
+def fill(template: str, values: dict[str, Any], lang: str, labels: dict[str, dict[str, str]]) -> str:
+    """Fill ``{placeholders}`` with formatted values (unknown ones are left visible)."""
+    def repl(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return format_value(values[name], lang, labels) if name in values else match.group(0)
+    return _PLACEHOLDER.sub(repl, template)
