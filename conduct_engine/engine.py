@@ -126,6 +126,26 @@ class Engine:
         """The rules that apply to a record kind."""
         return list(self._by_kind.get(kind, []))
 
+    def prepare(self, record: Any, *, context: Any = None, history: Iterable[Any] = (),
+                as_of: dt.date | str | None = None) -> tuple[dict[str, dict], list[dict]]:
+        """The durable_rules ruleset and the facts one evaluation would assert (for oracles and debugging)."""
+        model = self.parse(record)
+        ctx = parse_context(context) if context is not None else None
+        day = _as_date(as_of)
+        index = self.history_index(history, day)
+        dump = model.as_fact_dict()  # type: ignore[attr-defined]
+        kind = dump["kind"]
+        own_date = record_date(kind, dump, day)
+        aggregates = {name: value for name, agg in self.packs.aggregates.items() if kind in agg.applies_to
+                      and (value := index.aggregate(name, agg, kind, dump, own_date)) is not None}
+        if kind not in self._by_kind:
+            return {}, []
+        factset = record_facts(kind, dump, as_of=day, own_date=own_date, aggregates=aggregates,
+                               wanted=self._wanted[kind])
+        facts = context_facts(ctx, self._wanted[kind], factset.originals) + factset.facts
+        params = self.packs.params_for(dump.get("branch"))
+        return build_ruleset(self._by_kind[kind], params, self.packs.parameters, self.packs.aggregates), facts
+
     # ---- stages --------------------------------------------------------------------------
     def _ruleset(self, kind: str, branch: str | None) -> str:
         params = self.packs.params_for(branch)
