@@ -87,6 +87,19 @@ def _clean(value: Any) -> Any:
     raise EngineError("normalise", f"unsupported value type {type(value).__name__}")
 
 
+MAX_PROPERTIES = 240  # the engine allows 252 (+ sid, id); past that it errors or crashes
+
+
+def _count_properties(fact: dict) -> int:
+    """Properties as the engine counts them: one per key, plus the leaves of nested objects."""
+    count = 0
+    for value in fact.values():
+        count += 1
+        if isinstance(value, dict):
+            count += _count_properties(value)
+    return count
+
+
 class _QuietHost(Host):
     """A Host without timer threads whose actions all go to one recorder."""
 
@@ -165,6 +178,9 @@ class ReteEngine:
         sid = uuid.uuid4().hex
         batch = []
         for fact in facts:
+            if _count_properties(fact) > MAX_PROPERTIES:
+                raise EngineError("too_many_properties", f"fact {fact.get('id')!r} has more than "
+                                  f"{MAX_PROPERTIES} properties, beyond what the engine can hold")
             clean = _clean(fact)
             clean["sid"] = sid
             batch.append(clean)

@@ -1,0 +1,1 @@
+"""HTTP routes of the v1 API."""

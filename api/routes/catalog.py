@@ -1,0 +1,51 @@
+"""What is enforced and why: the standards and the rules of the loaded pack."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from api.deps import get_engine
+from api.schemas import MessageErrorV1, RuleV1, StandardV1
+from conduct_engine.engine import Engine
+from conduct_engine.packs.loader import RuleDef
+
+router = APIRouter(prefix="/v1", tags=["catalog"])
+
+
+@router.get("/standards", response_model=list[StandardV1])
+def list_standards(engine: Annotated[Engine, Depends(get_engine)]) -> list[StandardV1]:
+    """Every standard code (SPEC §2) in its order."""
+    return [StandardV1(code=s.code, group=s.group, zh=s.zh, en=s.en, clause=s.clause)
+            for s in engine.packs.standards.values()]
+
+
+@router.get("/rules", response_model=list[RuleV1])
+def list_rules(engine: Annotated[Engine, Depends(get_engine)]) -> list[RuleV1]:
+    """Every rule of the loaded pack, by id."""
+    return [_rule(engine, engine.packs.rules[rid]) for rid in sorted(engine.packs.rules)]
+
+
+@router.get("/rules/{rule_id}", response_model=RuleV1, responses={404: {"model": MessageErrorV1}})
+def get_rule(rule_id: str, engine: Annotated[Engine, Depends(get_engine)]) -> RuleV1 | JSONResponse:
+    """One rule; an unknown id gets 404 with the closest ids suggested."""
+    rdef = engine.packs.rules.get(rule_id)
+    if rdef is None:
+        close = difflib.get_close_matches(rule_id.upper(), list(engine.packs.rules), n=3, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        return JSONResponse(status_code=404, content={"detail": f"Unknown rule id {rule_id!r}{hint}",
+                                                      "suggestions": close})
+    return _rule(engine, rdef)
+
+
+def _rule(engine: Engine, rdef: RuleDef) -> RuleV1:
+    """A compiled rule as its wire shape, with the default values of the parameters it reads."""
+    r = rdef.rule
+    params = {p: engine.packs.parameters.get(p) for p in sorted(rdef.params_used)}
+    return RuleV1(id=r.id, standard=r.standard, also=list(r.also), severity=r.severity,
+                  applies_to=r.applies_to, when=r.when, match=list(r.match), message=r.message.model_dump(),
+                  remediation=r.remediation.model_dump(), source=r.source, effective_from=r.effective_from,
+                  effective_to=r.effective_to, description=r.description, parameters=params)

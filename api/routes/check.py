@@ -1,0 +1,72 @@
+"""Checking records: one, or a batch of independent ones (a check stores nothing)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends
+from fastapi.responses import JSONResponse
+
+from api.deps import get_engine, get_settings
+from api.errors import InputError, prefixed
+from api.schemas import (
+    BATCH_EXAMPLE,
+    CHECK_EXAMPLE,
+    BatchCheckRequestV1,
+    BatchResultV1,
+    CheckRequestV1,
+    MessageErrorV1,
+    ResultV1,
+    ValidationErrorV1,
+)
+from api.settings import Settings
+from conduct_engine.engine import Engine
+from conduct_engine.errors import RecordError
+from conduct_engine.records import Context, parse_context
+
+router = APIRouter(prefix="/v1", tags=["check"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ValidationErrorV1, "description": "Invalid input: each problem with its field path"},
+    413: {"model": MessageErrorV1, "description": "Body (or batch) larger than the server accepts"}}
+_CHECK_EXAMPLES = {"shopping_card_gift": {"summary": "A shopping-card gift (blocked)",
+                                          "value": CHECK_EXAMPLE}}
+_BATCH_EXAMPLES = {"two_gifts": {"summary": "A shopping card and a small gift", "value": BATCH_EXAMPLE}}
+CheckBody = Annotated[CheckRequestV1, Body(openapi_examples=_CHECK_EXAMPLES)]
+BatchBody = Annotated[BatchCheckRequestV1, Body(openapi_examples=_BATCH_EXAMPLES)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@router.post("/check", response_model=ResultV1, responses=_ERRORS)
+def check(req: CheckBody, engine: EngineDep) -> ResultV1:
+    """Check one record and return its result (decision, violations, pack)."""
+    ctx = _context(req.context, req.lenient)
+    try:
+        return engine.evaluate(req.record, context=ctx, as_of=req.as_of, lenient=req.lenient)
+    except RecordError as exc:
+        raise InputError(prefixed(exc.errors, "record")) from None
+
+
+@router.post("/check/batch", response_model=BatchResultV1, responses=_ERRORS)
+def check_batch(req: BatchBody, engine: EngineDep, settings: SettingsDep) -> BatchResultV1 | JSONResponse:
+    """Check several records, each on its own; results come back in request order."""
+    if len(req.records) > settings.max_batch:
+        return JSONResponse(status_code=413, content={"detail": (
+            f"Batch of {len(req.records)} records exceeds the limit of {settings.max_batch} per request; "
+            "split it into smaller batches")})
+    ctx = _context(req.context, req.lenient)
+    try:
+        results = engine.evaluate_many(req.records, context=ctx, as_of=req.as_of, lenient=req.lenient)
+    except RecordError as exc:
+        raise InputError(prefixed(exc.errors, "records")) from None
+    return BatchResultV1(results=results)
+
+
+def _context(data: dict[str, Any] | None, lenient: bool) -> Context | None:
+    """Parse the request's reference data, reporting its errors under ``context.``."""
+    if data is None:
+        return None
+    try:
+        return parse_context(data, lenient=lenient)
+    except RecordError as exc:
+        raise InputError(prefixed(exc.errors, "context")) from None

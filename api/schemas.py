@@ -1,0 +1,147 @@
+"""Wire types of the v1 API (request bodies, catalog entries, errors); results are engine Results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from conduct_engine.results import Result, Text
+
+ResultV1 = Result
+
+GIFT_EXAMPLE: dict[str, Any] = {
+    "id": "G-0001", "kind": "gift", "employee_id": "E-100", "branch": "SH-001",
+    "occurred_on": "2026-11-20", "declared_at": "2026-11-21T09:00:00", "direction": "received",
+    "form": "shopping_card", "value_cny": 2000,
+    "counterparty": {"party_id": "P-1", "name": "上海某贸易公司", "group_id": "GRP-1"},
+}
+CHECK_EXAMPLE: dict[str, Any] = {"record": GIFT_EXAMPLE, "as_of": "2026-11-30"}
+BATCH_EXAMPLE: dict[str, Any] = {"records": [GIFT_EXAMPLE, {**GIFT_EXAMPLE, "id": "G-0002", "form": "goods",
+                                                            "value_cny": 150}], "as_of": "2026-11-30"}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _strict_date(value: Any) -> Any:
+    """Accept only ``YYYY-MM-DD`` strings (or None): no timestamps, no datetimes."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    shown = repr(value)[:40]
+    raise PydanticCustomError("date_format", "as_of must be a date as YYYY-MM-DD, got {value}",
+                              {"value": shown})
+
+
+AsOf = Annotated[dt.date | None, BeforeValidator(_strict_date)]
+
+_RECORD_DOC = "One record (SPEC §3): an object with `id`, `kind` and the kind's fields."
+_CONTEXT_DOC = "Reference data for joins (SPEC §3.3): employees, parties, clients, …"
+_AS_OF_DOC = "The day to check as of (YYYY-MM-DD); default today in Asia/Shanghai."
+_DRY_RUN_DOC = ("Check without storing. Accepted for forward compatibility: the API stores nothing yet, "
+                "so today every check is a dry run whatever this says.")
+_LENIENT_DOC = "Drop unknown fields instead of rejecting them (imports from other systems)."
+
+
+class CheckRequestV1(BaseModel):
+    """Body of ``POST /v1/check``: one record to check."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [CHECK_EXAMPLE]})
+
+    record: dict[str, Any] = Field(description=_RECORD_DOC)
+    context: dict[str, Any] | None = Field(default=None, description=_CONTEXT_DOC)
+    as_of: AsOf = Field(default=None, description=_AS_OF_DOC)
+    dry_run: bool = Field(default=False, description=_DRY_RUN_DOC)
+    lenient: bool = Field(default=False, description=_LENIENT_DOC)
+
+
+class BatchCheckRequestV1(BaseModel):
+    """Body of ``POST /v1/check/batch``: several records, each checked on its own."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [BATCH_EXAMPLE]})
+
+    records: list[dict[str, Any]] = Field(description="Records to check (up to the server's batch limit).")
+    context: dict[str, Any] | None = Field(default=None, description=_CONTEXT_DOC)
+    as_of: AsOf = Field(default=None, description=_AS_OF_DOC)
+    dry_run: bool = Field(default=False, description=_DRY_RUN_DOC)
+    lenient: bool = Field(default=False, description=_LENIENT_DOC)
+
+
+class BatchResultV1(BaseModel):
+    """Body of a batch answer: one result per record, in request order."""
+
+    results: list[ResultV1]
+
+
+class StandardV1(BaseModel):
+    """A standard code (SPEC §2) with its names and seed clause."""
+
+    code: str
+    group: str
+    zh: str
+    en: str
+    clause: str
+
+
+class RuleV1(BaseModel):
+    """A rule as enforced: what it checks, how bad it is, what it says and where it comes from."""
+
+    id: str
+    standard: str
+    also: list[str]
+    severity: str
+    applies_to: str
+    when: str | None
+    match: list[str]
+    message: Text
+    remediation: Text
+    source: str
+    effective_from: dt.date | None
+    effective_to: dt.date | None
+    description: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict, description="Default values of the "
+                                       "parameters the rule reads (branches may override them).")
+
+
+class PackV1(BaseModel):
+    """The loaded rule pack."""
+
+    name: str
+    version: str
+    digest: str
+
+
+class ReadyV1(BaseModel):
+    """Readiness: the engine is loaded, with what."""
+
+    status: str
+    pack: PackV1
+    rules: int
+    standards: int
+    durable_rules: str
+
+
+class ErrorItemV1(BaseModel):
+    """One input problem: a dotted field path, a reason and a stable type."""
+
+    loc: str
+    msg: str
+    type: str
+
+
+class ValidationErrorV1(BaseModel):
+    """A 422 answer: every problem found."""
+
+    detail: list[ErrorItemV1]
+
+
+class MessageErrorV1(BaseModel):
+    """A 4xx/5xx answer with one message."""
+
+    detail: str

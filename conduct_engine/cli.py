@@ -1,0 +1,180 @@
+"""The ``conduct-check`` command line: thin commands, one engine call each (SPEC §5)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from conduct_engine.errors import ConductError, PackError, RecordError
+
+app = typer.Typer(help="Conduct and due-diligence checks for customer managers.", no_args_is_help=True,
+                  add_completion=False)
+rules_app = typer.Typer(help="Rule packs: list, lint and test them.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+EXIT_PASS, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+PackOpt = Annotated[Path | None, typer.Option("--pack", help="Rules directory (default: bundled rules/).")]
+
+
+class Format(str, Enum):
+    """Output formats of ``check``."""
+
+    json = "json"
+    table = "table"
+
+
+class FailOn(str, Enum):
+    """Which decisions make ``check`` exit 1."""
+
+    review = "review"
+    block = "block"
+
+
+def _engine(pack: Path | None) -> Any:
+    from conduct_engine.engine import Engine
+    try:
+        return Engine.from_paths(pack)
+    except PackError as exc:
+        err.print(f"[red]rule pack error[/red] ({len(exc.issues)}):", highlight=False)
+        for issue in exc.issues:
+            err.print(f"  {issue}", highlight=False, markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _bad_input(exc: RecordError) -> typer.Exit:
+    err.print("[red]invalid input[/red]:", highlight=False)
+    for e in exc.errors:
+        err.print(f"  {e['loc']}: {e['msg']}", highlight=False, markup=False)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command()
+def check(
+    file: Annotated[str, typer.Argument(help="A JSON/YAML record, a JSON list, JSON Lines, or - for stdin.")],
+    format: Annotated[Format, typer.Option("--format", help="json: one result per line.")] = Format.json,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Evaluation date YYYY-MM-DD.")] = None,
+    context: Annotated[str | None, typer.Option("--context", help="Reference data (JSON/YAML).")] = None,
+    pack: PackOpt = None,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 on review or worse (default) or on block only.")] = FailOn.review,
+    lenient: Annotated[bool, typer.Option("--lenient", help="Drop unknown fields instead of rejecting them.")] = False,
+) -> None:
+    """Check records, each on its own; exit 0 if all pass, 1 on findings, 2 on bad input."""
+    from conduct_engine.inputs import read_mapping, read_records
+    engine = _engine(pack)
+    try:
+        records = read_records(file)
+        ctx = read_mapping(context) if context else None
+        results = engine.evaluate_many(records, context=ctx, as_of=as_of, lenient=lenient)
+    except RecordError as exc:
+        raise _bad_input(exc) from None
+    if format is Format.json:
+        for result in results:
+            sys.stdout.write(result.model_dump_json() + "\n")
+    else:
+        table = Table("record", "kind", "decision", "rule", "severity", "message")
+        for result in results:
+            if not result.violations:
+                table.add_row(result.record_id, result.kind, result.decision, "", "", "")
+            for v in result.violations:
+                table.add_row(result.record_id, result.kind, result.decision, v.rule_id, v.severity,
+                              f"{v.message.zh}\n{v.message.en}")
+        out.print(table)
+    failing = {"block"} if fail_on is FailOn.block else {"block", "review"}
+    raise typer.Exit(EXIT_FINDINGS if any(r.decision in failing for r in results) else EXIT_PASS)
+
+
+@rules_app.command("list")
+def rules_list(pack: PackOpt = None) -> None:
+    """List the rules in force: id, standard, severity, kind."""
+    engine = _engine(pack)
+    table = Table("id", "standard", "severity", "applies to", "source")
+    for rule_id in sorted(engine.packs.rules):
+        rule = engine.packs.rules[rule_id].rule
+        table.add_row(rule.id, rule.standard, rule.severity, rule.applies_to, rule.source)
+    out.print(table)
+    out.print(f"{len(engine.packs.rules)} rules — {engine.packs.name} {engine.packs.version} {engine.packs.digest}")
+
+
+@rules_app.command("lint")
+def rules_lint(pack: PackOpt = None) -> None:
+    """Validate and compile the packs; list every error as file:line: code: message."""
+    engine = _engine(pack)
+    out.print(f"OK: {len(engine.packs.rules)} rules, {len(engine.packs.parameters)} parameters, "
+              f"{len(engine.packs.aggregates)} aggregates — {engine.packs.digest}")
+
+
+@rules_app.command("test")
+def rules_test(pack: PackOpt = None,
+               rule: Annotated[list[str] | None, typer.Option("--rule", help="Only these rule ids.")] = None) -> None:
+    """Run every rule's test records; print failures and coverage per standard."""
+    from conduct_engine.packs.testing import coverage, run_all
+    engine = _engine(pack)
+    unknown = [r for r in rule or [] if r not in engine.packs.rules]
+    if unknown:
+        err.print(f"unknown rule id(s): {', '.join(unknown)}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    results = run_all(engine, rule or None)
+    failed = [r for r in results if not r.passed]
+    for r in failed:
+        c = r.case
+        rdef = engine.packs.rules[c.rule_id]
+        out.print(f"FAIL {c.rule_id} {c.expect}[{c.index}] ({rdef.file}:{rdef.line}): {r.detail}", markup=False)
+    table = Table("standard", "rules", "fires cases", "silent cases")
+    for std, row in coverage(engine).items():
+        table.add_row(std, str(row["rules"]), str(row["fires"]), str(row["silent"]))
+    out.print(table)
+    out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_PASS)
+
+
+@app.command()
+def schema(kind: Annotated[str | None, typer.Argument(help="One record kind (default: all).")] = None) -> None:
+    """Print the JSON Schema of the input records."""
+    from pydantic import TypeAdapter
+
+    from conduct_engine.records import MODEL_BY_KIND, Record
+    if kind is None:
+        doc = TypeAdapter(Record).json_schema()
+    elif kind in MODEL_BY_KIND:
+        doc = MODEL_BY_KIND[kind].model_json_schema()
+    else:
+        err.print(f"unknown kind {kind!r}; kinds: {', '.join(MODEL_BY_KIND)}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port.")] = 8000,
+          workers: Annotated[int, typer.Option(help="Worker processes (one engine each).")] = 1,
+          pack: PackOpt = None) -> None:
+    """Serve the HTTP API on uvicorn."""
+    import os
+
+    import uvicorn
+    if pack:
+        os.environ["CONDUCT_RULES_DIR"] = str(pack.resolve())
+    _engine(pack)  # fail fast, with every pack error listed, before starting workers
+    uvicorn.run("api.app:app_factory", factory=True, host=host, port=port, workers=workers)
+
+
+def main() -> None:
+    """Entry point of the ``conduct-check`` script."""
+    try:
+        app()
+    except ConductError as exc:  # a last guard: errors are messages, never tracebacks
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+if __name__ == "__main__":
+    main()

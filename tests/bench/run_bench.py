@@ -1,0 +1,442 @@
+"""Benchmark: the rule engine against hand-written Python checks of the same starter rules.
+
+Run with ``make bench`` (or ``.venv/bin/python -m tests.bench.run_bench [--quick] [--json PATH]``).
+
+Three seeded workloads are generated (gift declarations, product sales with an employee context,
+loan files). For each, the engine and the hand-written checks (``handwritten.py``) evaluate the
+SAME records in the same process, after a warm-up, one record at a time, each call timed with
+``time.perf_counter_ns``. Both sides must fire the same rule ids for every record: mismatches are
+counted and printed, and the script exits 1 if there is any. It also times ``engine.parse`` alone
+and splits one more engine pass into its stages, to show where the time goes.
+
+This is a script, not a test: nothing here asserts on speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import math
+import os
+import platform
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from conduct_engine.engine import Engine
+from conduct_engine.facts import context_facts, record_date, record_facts
+from conduct_engine.history import HistoryIndex
+from conduct_engine.records import parse_context
+from conduct_engine.rete import _clean, engine_version
+from tests.bench import handwritten as hw
+
+AS_OF = dt.date(2026, 11, 30)
+SEED = 20261130
+WARMUP = 200
+
+BRANCHES = ["SH-001", "BJ-001", "GZ-002", "SZ-003"]
+CASH_FORMS = sorted(hw.CASH_EQUIVALENTS)
+OTHER_FORMS = ["goods", "travel", "membership", "discount", "promotional_item", "loan_or_credit"]
+DISPOSITIONS = [None, None, "kept", "kept", "returned", "handed_in", "donated", "pending"]
+MATERIAL_TYPES = ["business_license", "articles", "legal_rep_id", "board_resolution", "audited_fs", "interim_fs",
+                  "tax_returns", "bank_statements", "credit_report", "purchase_contracts", "sales_contracts",
+                  "collateral_title", "appraisal_report", "other"]
+LOCATIONS = ["registered_office", "production_site", "project_site", "warehouse", "collateral_site"]
+LOAN_TYPES = ["working_capital", "working_capital", "fixed_asset", "project_finance", "personal_business",
+              "trade_finance"]
+CERT_TYPES = ["fund_sales", "fund_sales", "aml", "wealth_mgmt", "insurance_sales"]
+
+
+# ---- data generation (seeded, deterministic) ------------------------------------------------------------
+def _day(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
+    return start + dt.timedelta(days=rng.randrange((end - start).days + 1))
+
+
+def _moment(rng: random.Random, day: dt.date, utc_share: float) -> str:
+    """A datetime string on ``day``: mostly naive (Shanghai), sometimes UTC ('Z', may roll the date)."""
+    at = dt.datetime.combine(day, dt.time(rng.randrange(24), rng.randrange(60), rng.randrange(60)))
+    return at.isoformat() + ("Z" if rng.random() < utc_share else "")
+
+
+def generate_gifts(rng: random.Random, n: int) -> list[dict]:
+    """Gift declarations across 2026: ~200 giver groups, each employee dealing mostly with a few of them."""
+    groups = [f"GRP-{g:03d}" for g in range(200)]
+    employees = [f"E-{e:04d}" for e in range(max(10, n // 12))]
+    favourites = {e: rng.sample(groups, 3) for e in employees}
+    gifts = []
+    for i in range(n):
+        emp = rng.choice(employees)
+        group = rng.choice(favourites[emp]) if rng.random() < 0.8 else rng.choice(groups)
+        day = _day(rng, dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+        roll = rng.random()
+        if roll < 0.05:
+            value = rng.choice([300, 300.01, 500, 500.01, 2000, 2000.01])  # the thresholds themselves
+        elif roll < 0.15:
+            value = round(rng.uniform(800, 3000), 2)
+        else:
+            value = round(rng.uniform(20, 800), 2)
+        form = rng.choice(CASH_FORMS) if rng.random() < 0.06 else rng.choice(OTHER_FORMS)
+        party = rng.randrange(1000)
+        counterparty: dict[str, Any] = {"party_id": f"P-{party:04d}", "name": f"赠送方{party}公司"}
+        if rng.random() < 0.96:
+            counterparty["group_id"] = group
+        gift: dict[str, Any] = {
+            "id": f"G-{i:06d}", "kind": "gift", "employee_id": emp, "branch": rng.choice(BRANCHES),
+            "occurred_on": day.isoformat(),
+            "declared_at": _moment(rng, day + dt.timedelta(days=rng.randrange(4)), 0.0),
+            "direction": "received" if rng.random() < 0.85 else "given", "form": form,
+            "counterparty": counterparty,
+        }
+        if rng.random() < 0.03:  # declared in a foreign currency: the engine converts with the pack's fx
+            gift["amount"], gift["currency"] = round(value / 7.1, 2), rng.choice(["USD", "usd", "EUR", "HKD"])
+        else:
+            gift["value_cny"] = value
+        disposition = rng.choice(DISPOSITIONS)
+        if disposition is not None:
+            gift["disposition"] = disposition
+        if rng.random() < 0.01:
+            del gift["occurred_on"]  # own date falls back to as_of
+        gifts.append(gift)
+    return gifts
+
+
+def generate_context(rng: random.Random, n_employees: int = 200) -> dict:
+    """Employees E-0000… with 0–3 certifications each (type, status, expiry vary; expiry sometimes missing)."""
+    employees = []
+    for e in range(n_employees):
+        certs = []
+        for _ in range(rng.choice([0, 1, 1, 2, 2, 3])):
+            cert: dict[str, Any] = {"type": rng.choice(CERT_TYPES),
+                                    "status": rng.choice(["valid", "valid", "valid", "expired", "revoked"])}
+            if rng.random() < 0.93:
+                cert["expires_on"] = _day(rng, dt.date(2025, 6, 1), dt.date(2027, 6, 30)).isoformat()
+            certs.append(cert)
+        employees.append({"id": f"E-{e:04d}", "name": f"员工{e}", "role": "customer_manager",
+                          "branch": rng.choice(BRANCHES), "status": "active", "certifications": certs})
+    return {"employees": employees}
+
+
+def generate_sales(rng: random.Random, n: int, n_employees: int = 200) -> list[dict]:
+    """Product sales across 2026, about half of them funds; ~5 % by employees missing from the context."""
+    sales = []
+    for i in range(n):
+        emp = f"E-{rng.randrange(n_employees):04d}" if rng.random() < 0.95 else f"E-9{rng.randrange(999):03d}"
+        day = _day(rng, dt.date(2026, 1, 1), dt.date(2026, 11, 30))
+        sales.append({
+            "id": f"S-{i:06d}", "kind": "product_sale", "employee_id": emp, "client_id": f"C-{rng.randrange(5000)}",
+            "product_code": f"F-{rng.randrange(300):03d}",
+            "product_type": rng.choice(["fund", "fund", "fund", "deposit", "wealth", "insurance"]),
+            "sold_at": _moment(rng, day, 0.1), "recorded_av": rng.random() < 0.9,
+        })
+    return sales
+
+
+def generate_loan_files(rng: random.Random, n: int) -> list[dict]:
+    """Loan files dated 2023-06..2026-11 (so DDM-TERM-WC-MAX's effective date matters), 5–12 materials,
+    0–3 site visits; the own date comes from report.date, accepted_on or received_at in any combination."""
+    files = []
+    for i in range(n):
+        base = _day(rng, dt.date(2023, 6, 1), dt.date(2026, 11, 30))
+        if rng.random() < 0.05:
+            base = rng.choice([dt.date(2024, 6, 30), dt.date(2024, 7, 1)])
+        materials = []
+        for _ in range(rng.randint(5, 12)):
+            material: dict[str, Any] = {"type": rng.choice(MATERIAL_TYPES),
+                                        "source_type": rng.choice(["client_provided", "government_registry"])}
+            if rng.random() < 0.9:
+                material["required"] = rng.random() < 0.75
+            roll = rng.random()
+            if roll < 0.82:
+                material["verified"] = True
+            elif roll < 0.9:
+                material["verified"] = False
+            materials.append(material)
+        visits = []
+        for _ in range(rng.choice([0, 1, 1, 2, 2, 3])):
+            visit: dict[str, Any] = {"date": (base + dt.timedelta(days=rng.randrange(30))).isoformat(),
+                                     "location_type": rng.choice(LOCATIONS), "investigators": ["E-0001", "E-0002"]}
+            if rng.random() < 0.9:
+                visit["mode"] = "on_site" if rng.random() < 0.7 else "video"
+            visits.append(visit)
+        loan: dict[str, Any] = {
+            "id": f"L-{i:06d}", "kind": "loan_file", "branch": rng.choice(BRANCHES),
+            "product_type": rng.choice(LOAN_TYPES),
+            "borrower": {"party_id": f"P-{rng.randrange(5000)}", "name": f"借款企业{i}", "type": "corporate"},
+            "requested_amount_cny": float(rng.randrange(100, 50_000) * 1000),
+            "term_months": rng.choice([6, 12, 12, 24, 36, 36, 37, 48, 60]),
+            "team": {"lead_investigator": "E-0001", "co_investigators": ["E-0002"]},
+            "materials": materials, "site_visits": visits,
+        }
+        roll = rng.random()
+        if roll < 0.7:
+            loan["stage"] = "pre_submission"
+        elif roll < 0.8:
+            pass  # defaults to pre_submission
+        else:
+            loan["stage"] = rng.choice(["approved", "disbursed", "post_loan"])
+        if rng.random() < 0.5:
+            loan["accepted_on"] = base.isoformat()
+        if rng.random() < 0.4:
+            loan["received_at"] = _moment(rng, base - dt.timedelta(days=rng.randrange(2)), 0.3)
+        if rng.random() < 0.4:
+            loan["report"] = {"date": (base + dt.timedelta(days=rng.randrange(-3, 60))).isoformat(),
+                              "signed_by": ["E-0001"]}
+        files.append(loan)
+    return files
+
+
+# ---- measurement -----------------------------------------------------------------------------------------
+@dataclass
+class Timing:
+    """Per-call latencies of one pass."""
+
+    latencies_ns: list[int]
+
+    @property
+    def n(self) -> int:
+        return len(self.latencies_ns)
+
+    def evals_per_s(self) -> float:
+        return self.n / (sum(self.latencies_ns) / 1e9)
+
+    def pct_us(self, q: float) -> float:
+        ordered = sorted(self.latencies_ns)
+        return ordered[min(self.n - 1, max(0, math.ceil(q * self.n) - 1))] / 1000
+
+    def mean_us(self) -> float:
+        return sum(self.latencies_ns) / self.n / 1000
+
+    def summary(self) -> dict[str, float]:
+        return {"evals_per_s": round(self.evals_per_s(), 1), "p50_us": round(self.pct_us(0.50), 2),
+                "p99_us": round(self.pct_us(0.99), 2), "mean_us": round(self.mean_us(), 2)}
+
+
+def timed(fn: Callable[[dict], Any], records: list[dict]) -> tuple[list[Any], Timing]:
+    """Call ``fn`` on every record, timing each call on its own."""
+    clock = time.perf_counter_ns
+    out: list[Any] = []
+    latencies: list[int] = []
+    gc.collect()
+    for record in records:
+        t0 = clock()
+        result = fn(record)
+        t1 = clock()
+        latencies.append(t1 - t0)
+        out.append(result)
+    return out, Timing(latencies)
+
+
+@dataclass
+class Workload:
+    """One record kind: its records and how each side evaluates them."""
+
+    name: str
+    records: list[dict]
+    engine_fn: Callable[[dict], Any]
+    hand_fn: Callable[[dict], set[str]]
+    context: Any = None
+    history: HistoryIndex = field(default_factory=HistoryIndex)
+
+
+def stage_breakdown(engine: Engine, wl: Workload) -> dict[str, float]:
+    """Mean µs per stage of one more engine pass, following Engine._evaluate step by step.
+
+    parse = pydantic validation; facts = as_fact_dict + window aggregate + record and context facts;
+    serialise = the adapter's number cleaning + json.dumps of the batch (timed on its own);
+    match = ReteEngine.evaluate as a whole (serialise + C assert + actions + delete_state).
+    """
+    clock = time.perf_counter_ns
+    parse = facts = serialise = match = 0
+    n_facts = 0
+    gc.collect()
+    for record in wl.records:
+        t0 = clock()
+        model = engine.parse(record)
+        t1 = clock()
+        dump = model.as_fact_dict()  # type: ignore[attr-defined]
+        kind = dump["kind"]
+        own = record_date(kind, dump, AS_OF)
+        aggregates = {name: value for name, agg in engine.packs.aggregates.items() if kind in agg.applies_to
+                      and (value := wl.history.aggregate(name, agg, kind, dump, own)) is not None}
+        factset = record_facts(kind, dump, as_of=AS_OF, own_date=own, aggregates=aggregates,
+                               wanted=engine._wanted[kind])
+        batch = context_facts(wl.context, engine._wanted[kind], factset.originals) + factset.facts
+        t2 = clock()
+        json.dumps([{**_clean(f), "sid": "x" * 32} for f in batch], ensure_ascii=False, allow_nan=False)
+        t3 = clock()
+        engine._rete.evaluate(engine._ruleset(kind, dump.get("branch")), batch)
+        t4 = clock()
+        parse += t1 - t0
+        facts += t2 - t1
+        serialise += t3 - t2
+        match += t4 - t3
+        n_facts += len(batch) + 1  # + the sentinel
+    n = len(wl.records) * 1000
+    return {"parse_us": round(parse / n, 2), "facts_us": round(facts / n, 2),
+            "serialise_us": round(serialise / n, 2), "match_us": round(match / n, 2),
+            "facts_per_eval": round(n_facts / len(wl.records), 1)}
+
+
+def rule_ids(result: Any) -> set[str]:
+    return {v.rule_id for v in result.violations}
+
+
+def run_workload(engine: Engine, wl: Workload) -> dict[str, Any]:
+    """Warm up, then time engine, hand-written and parse-only passes; compare the fired rule ids."""
+    warm = wl.records[:WARMUP]
+    for record in warm:
+        wl.engine_fn(record)
+        wl.hand_fn(record)
+        engine.parse(record)
+    engine_results, engine_t = timed(wl.engine_fn, wl.records)
+    hand_results, hand_t = timed(wl.hand_fn, wl.records)
+    _, parse_t = timed(engine.parse, wl.records)
+    try:
+        breakdown: dict[str, float] | None = stage_breakdown(engine, wl)
+    except Exception as exc:  # engine internals moved: the headline figures still stand
+        print(f"  ({wl.name}: stage breakdown unavailable: {exc!r})", file=sys.stderr)
+        breakdown = None
+
+    mismatches = []
+    fired: Counter[str] = Counter()
+    decisions: Counter[str] = Counter()
+    for record, result, hand in zip(wl.records, engine_results, hand_results, strict=True):
+        got = rule_ids(result)
+        fired.update(got)
+        decisions[result.decision] += 1
+        if got != hand:
+            mismatches.append({"id": record["id"], "engine": sorted(got), "handwritten": sorted(hand)})
+    e, h = engine_t.summary(), hand_t.summary()
+    return {
+        "workload": wl.name, "records": len(wl.records), "engine": e, "handwritten": h,
+        "parse_only": parse_t.summary(), "breakdown": breakdown,
+        "ratio": {
+            "hand_over_engine_throughput": round(h["evals_per_s"] / e["evals_per_s"], 1),
+            "engine_over_hand_throughput": round(e["evals_per_s"] / h["evals_per_s"], 5),
+            "engine_over_hand_p50": round(e["p50_us"] / h["p50_us"], 1),
+            "engine_over_hand_p99": round(e["p99_us"] / h["p99_us"], 1),
+            "parse_share_of_engine_mean": round(parse_t.mean_us() / engine_t.mean_us(), 3),
+        },
+        "fired": dict(sorted(fired.items())), "decisions": dict(sorted(decisions.items())),
+        "mismatch_count": len(mismatches), "mismatches": mismatches[:20],
+    }
+
+
+def timer_overhead_ns() -> int:
+    """p50 of an empty timed call, for reading the hand-written latencies."""
+    _, t = timed(lambda r: None, [{}] * 20_000)
+    return int(t.pct_us(0.5) * 1000)
+
+
+# ---- report ----------------------------------------------------------------------------------------------
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
+def print_report(machine: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    print(f"machine: {machine['cpus']} CPUs ({machine['machine']}), Python {machine['python']}, "
+          f"durable-rules {machine['durable_rules']}, {machine['platform']}")
+    print(f"as_of {machine['as_of']}, seed {machine['seed']}, warm-up {WARMUP} records per side, "
+          f"timer overhead ~{machine['timer_overhead_ns']} ns/call (included in every latency)")
+    print()
+    head = ["workload", "records", "engine evals/s", "engine p50 µs", "p99 µs",
+            "hand-written evals/s", "p50 µs", "p99 µs", "ratio hand/engine", "p50 ratio", "p99 ratio",
+            "mismatches"]
+    table = [head]
+    for r in rows:
+        e, h, q = r["engine"], r["handwritten"], r["ratio"]
+        table.append([r["workload"], f"{r['records']:,}", _fmt(e["evals_per_s"]), _fmt(e["p50_us"]),
+                      _fmt(e["p99_us"]), _fmt(h["evals_per_s"]), _fmt(h["p50_us"]), _fmt(h["p99_us"]),
+                      f"{q['hand_over_engine_throughput']:,.0f}x", f"{q['engine_over_hand_p50']:,.0f}x",
+                      f"{q['engine_over_hand_p99']:,.0f}x", str(r["mismatch_count"])])
+    _print_table(table)
+    print()
+    print("where the engine's time goes (mean µs per evaluation):")
+    table = [["workload", "engine mean", "parse only", "parse share", "facts built", "facts/eval",
+              "serialise", "rete.evaluate", "C match+actions ≈", "report+rest ≈"]]
+    for r in rows:
+        b, mean, parse = r["breakdown"], r["engine"]["mean_us"], r["parse_only"]["mean_us"]
+        if b is None:
+            table.append([r["workload"], _fmt(mean), _fmt(parse), f"{parse / mean:.0%}"] + ["n/a"] * 6)
+            continue
+        rest = mean - b["parse_us"] - b["facts_us"] - b["match_us"]
+        table.append([r["workload"], _fmt(mean), _fmt(parse), f"{parse / mean:.0%}", _fmt(b["facts_us"]),
+                      _fmt(b["facts_per_eval"]), _fmt(b["serialise_us"]), _fmt(b["match_us"]),
+                      _fmt(max(0.0, b["match_us"] - b["serialise_us"])), _fmt(max(0.0, rest))])
+    _print_table(table)
+    print()
+    for r in rows:
+        print(f"{r['workload']}: fired {r['fired']}; decisions {r['decisions']}")
+    for r in rows:
+        for m in r["mismatches"][:5]:
+            print(f"MISMATCH {r['workload']} {m['id']}: engine {m['engine']} vs hand-written {m['handwritten']}")
+
+
+def _print_table(table: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for j, row in enumerate(table):
+        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        print(" | ".join(cells))
+        if j == 0:
+            print("-+-".join("-" * w for w in widths))
+
+
+# ---- main ------------------------------------------------------------------------------------------------
+def build_workloads(engine: Engine, scale: float) -> list[Workload]:
+    rng = random.Random(SEED)
+    gifts = generate_gifts(rng, int(5000 * scale))
+    context = generate_context(rng, 200)
+    sales = generate_sales(rng, int(2000 * scale))
+    loans = generate_loan_files(rng, int(1000 * scale))
+
+    gift_index = engine.history_index(gifts, AS_OF)  # every declaration is every other's history
+    windows = hw.GiftWindows(gifts, AS_OF)
+    ctx_model = parse_context(context)  # reference data is loaded once, as the service does
+    certs = hw.Certifications(context)
+    empty = HistoryIndex()
+
+    def on_engine(ctx: Any, index: HistoryIndex) -> Callable[[dict], Any]:
+        return lambda r: engine.evaluate(r, context=ctx, history=index, as_of=AS_OF)
+
+    return [
+        Workload("gift", gifts, on_engine(None, gift_index), lambda r: hw.check_gift(r, windows, AS_OF),
+                 None, gift_index),
+        Workload("product_sale", sales, on_engine(ctx_model, empty),
+                 lambda r: hw.check_product_sale(r, certs, AS_OF), ctx_model, empty),
+        Workload("loan_file", loans, on_engine(None, empty), lambda r: hw.check_loan_file(r, AS_OF), None, empty),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="10x fewer records (CI smoke run)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures to PATH as JSON")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    engine = Engine.from_paths()
+    workloads = build_workloads(engine, 0.1 if args.quick else 1.0)
+    machine = {"cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
+               "platform": platform.platform(terse=True), "durable_rules": engine_version(),
+               "pack": f"{engine.pack_ref.name} {engine.pack_ref.version}", "as_of": AS_OF.isoformat(),
+               "seed": SEED, "quick": args.quick, "timer_overhead_ns": timer_overhead_ns()}
+    rows = [run_workload(engine, wl) for wl in workloads]
+    print_report(machine, rows)
+    total = sum(r["mismatch_count"] for r in rows)
+    print(f"\nmismatches between engine and hand-written checks: {total} "
+          f"({time.perf_counter() - started:.1f} s in all)")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump({"machine": machine, "workloads": rows}, fh, ensure_ascii=False, indent=2)
+        print(f"figures written to {args.json}")
+    return 1 if total else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Shared fixtures: one engine over the bundled rules for the whole session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """The engine over the bundled rules (compiled once)."""
+    from conduct_engine.engine import Engine
+    return Engine.from_paths(RULES)
+
+
+@pytest.fixture()
+def gift():
+    """A valid received gift that breaks no rule."""
+    return {"id": "G-1", "kind": "gift", "employee_id": "E-100", "branch": "SH-001", "occurred_on": "2026-10-10",
+            "declared_at": "2026-10-11T09:00:00", "direction": "received", "form": "goods", "value_cny": 150,
+            "counterparty": {"party_id": "P-1", "name": "上海某贸易公司", "group_id": "GRP-1"}}

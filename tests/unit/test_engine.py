@@ -1,0 +1,188 @@
+"""Engine behaviour end to end: decisions, messages, windows, branches, effective dates, failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from conduct_engine.errors import EngineError, RecordError
+from conduct_engine.results import Violation, decide
+
+
+def _ids(result):
+    return sorted(v.rule_id for v in result.violations)
+
+
+def test_clean_gift_passes(engine, gift):
+    result = engine.evaluate(gift, as_of="2026-11-30")
+    assert (result.decision, result.violations) == ("pass", [])
+
+
+def test_shopping_card_blocks_with_filled_messages(engine, gift):
+    gift.update(form="shopping_card", value_cny=2000, disposition="returned")
+    result = engine.evaluate(gift, as_of="2026-11-30")
+    assert result.decision == "block" and _ids(result) == ["BRB-CASH-EQUIV"]
+    v = result.violations[0]
+    assert v.message.zh == "严禁收受现金及现金等价物（购物卡，价值 2000 元，来自 上海某贸易公司）"
+    assert v.message.en == ("Cash or cash-equivalent gifts may not be accepted (shopping card, CNY 2,000, "
+                            "from 上海某贸易公司)")
+    assert v.evidence["form"] == "shopping_card" and v.evidence["value_cny"] == 2000
+    assert result.pack.digest.startswith("sha256:") and result.as_of == "2026-11-30"
+
+
+@pytest.mark.parametrize(("branch", "value", "fires"), [
+    ("SH-001", 500, False), ("SH-001", 501, True), ("BJ-001", 300, False), ("BJ-001", 301, True),
+    ("SH-001", 301, False), (None, 501, True)])
+def test_keep_limit_branch_override(engine, gift, branch, value, fires):
+    gift.update(value_cny=value, disposition="kept")
+    if branch is None:
+        gift.pop("branch")
+    else:
+        gift["branch"] = branch
+    assert ("BRB-GIFT-KEEP" in _ids(engine.evaluate(gift, as_of="2026-11-30"))) is fires
+
+
+def test_override_message_shows_branch_limit(engine, gift):
+    gift.update(value_cny=400, disposition="kept", branch="BJ-001")
+    v = engine.evaluate(gift).violations[0]
+    assert v.message.en.startswith("Gift worth CNY 400 exceeds the keep limit of CNY 300;")
+
+
+@pytest.mark.parametrize(("days_back", "fires"), [(364, True), (365, False)])
+def test_window_boundary(engine, gift, days_back, fires):
+    import datetime as dt
+    day = dt.date(2026, 10, 10)
+    history = [{**gift, "id": "H-1", "value_cny": 1500, "occurred_on": (day - dt.timedelta(days=days_back)).isoformat()}]
+    gift.update(id="G-9", value_cny=600, occurred_on=day.isoformat())
+    result = engine.evaluate(gift, history=history, as_of="2026-11-30")
+    assert ("BRB-GIFT-AGG-365D" in _ids(result)) is fires
+    if fires:
+        v = next(v for v in result.violations if v.rule_id == "BRB-GIFT-AGG-365D")
+        assert v.evidence["agg.gift_giver_365d_cny"] == 2100
+        assert "2,100" in v.message.en and "2100" in v.message.zh
+
+
+def test_window_ignores_later_history_and_same_id(engine, gift):
+    history = [{**gift, "id": "H-1", "value_cny": 1900, "occurred_on": "2026-10-11"},  # after the record
+               {**gift, "id": "G-9", "value_cny": 1900}]  # the record itself, stored earlier
+    gift.update(id="G-9", value_cny=600)
+    assert "BRB-GIFT-AGG-365D" not in _ids(engine.evaluate(gift, history=history))
+
+
+def test_batch_history_equals_one_by_one(engine, gift):
+    records = [{**gift, "id": f"G-{i}", "value_cny": 450, "occurred_on": f"2026-0{i}-01"} for i in range(1, 8)]
+    batch = engine.evaluate_many(records, batch_is_history=True)
+    single = [engine.evaluate(r, history=records[:i]) for i, r in enumerate(records)]
+    assert [_ids(r) for r in batch] == [_ids(r) for r in single]
+    assert [("BRB-GIFT-AGG-365D" in _ids(r)) for r in batch] == [False] * 4 + [True] * 3
+
+
+def test_effective_from_uses_record_date(engine):
+    base = {"id": "L-1", "kind": "loan_file", "product_type": "working_capital", "requested_amount_cny": 1e6,
+            "term_months": 48, "borrower": {"party_id": "P-9", "name": "某公司"},
+            "team": {"lead_investigator": "E-1"},
+            "site_visits": [{"date": "2024-06-01", "location_type": "production_site", "mode": "on_site"}]}
+    before = engine.evaluate({**base, "accepted_on": "2024-06-30"}, as_of="2026-11-30")
+    after = engine.evaluate({**base, "accepted_on": "2024-07-01"}, as_of="2026-11-30")
+    assert "DDM-TERM-WC-MAX" not in _ids(before) and "DDM-TERM-WC-MAX" in _ids(after)
+
+
+def test_each_unverified_material_is_its_own_finding(engine):
+    record = {"id": "L-2", "kind": "loan_file", "product_type": "working_capital", "requested_amount_cny": 1e6,
+              "term_months": 12, "borrower": {"party_id": "P-9"}, "team": {"lead_investigator": "E-1"},
+              "site_visits": [{"date": "2026-06-01", "location_type": "production_site", "mode": "on_site"}],
+              "materials": [{"type": "audited_fs", "required": True, "verified": False},
+                            {"type": "tax_returns", "required": True, "verified": True},
+                            {"type": "bank_statements", "required": True}]}
+    result = engine.evaluate(record)
+    found = [v for v in result.violations if v.rule_id == "DDS-MATERIAL-UNVERIFIED"]
+    assert sorted(v.evidence["material"]["index"] for v in found) == [0, 2]
+    assert {v.message.en for v in found} == {
+        "Required material audited financial statements (item 0) has not been verified",
+        "Required material bank statements (item 2) has not been verified"}
+
+
+def test_context_join(engine):
+    sale = {"id": "S-1", "kind": "product_sale", "employee_id": "E-7", "client_id": "C-1", "product_code": "F-9",
+            "product_type": "fund", "sold_at": "2026-10-10T10:00:00"}
+    other = {"employees": [{"id": "E-8", "name": "李四", "certifications": []},
+                           {"id": "E-7", "name": "王五", "certifications": [
+                               {"type": "fund_sales", "status": "valid", "expires_on": "2027-01-01"}]}]}
+    assert _ids(engine.evaluate(sale, context=other)) == []
+    expired = {"employees": [{"id": "E-7", "name": "王五", "certifications": [
+        {"type": "fund_sales", "status": "expired", "expires_on": "2027-01-01"}]}]}
+    result = engine.evaluate(sale, context=expired)
+    assert _ids(result) == ["CMP-FUND-NO-CERT"]
+    assert result.violations[0].message.zh == "员工 王五 无有效基金销售资格，不得销售基金产品 F-9"
+    # no employee in context: the join has nothing to match, so the rule cannot claim a breach
+    assert _ids(engine.evaluate(sale, context={"employees": []})) == []
+
+
+def test_forced_engine_error_is_review_never_pass(engine, gift, monkeypatch):
+    def boom(name, facts):
+        raise EngineError("E303", "alpha stack full")
+    monkeypatch.setattr(engine._rete, "evaluate", boom)
+    result = engine.evaluate(gift)
+    assert result.decision == "review"
+    assert [(v.rule_id, v.finding, v.severity) for v in result.violations] == [("ENGINE-ERROR", "engine_error", "review")]
+    assert result.violations[0].evidence == {"error_code": "E303", "detail": "E303: alpha stack full"}
+
+
+def test_fact_beyond_engine_limits_is_refused_not_crashed(engine, gift):
+    """253+ properties crash durable_rules; the adapter refuses such a fact before asserting it."""
+    facts = [{"t": "gift", "id": "record", **{f"p{i}": i for i in range(300)}}]
+    with pytest.raises(EngineError) as info:
+        engine._rete.evaluate("gift", facts)
+    assert info.value.code == "too_many_properties"
+    assert engine.evaluate(gift).decision == "pass"  # the engine still works afterwards
+
+
+def test_open_findings_map_too_wide_becomes_engine_error(engine):
+    record = {"id": "L-4", "kind": "loan_file", "product_type": "working_capital", "requested_amount_cny": 1e6,
+              "term_months": 12, "borrower": {"party_id": "P-9"}, "team": {"lead_investigator": "E-1"},
+              "modules": {"subject": {"status": "completed", "findings": {f"k{i}": i for i in range(300)}}}}
+    result = engine.evaluate(record)
+    assert result.decision == "review"
+    assert [v.evidence.get("error_code") for v in result.violations] == ["too_many_properties"]
+
+
+def test_long_text_read_by_no_rule_is_fine(engine, gift):
+    gift["description"] = "礼" * 30_000  # 90,000 UTF-8 bytes: left out of the facts
+    assert engine.evaluate(gift).decision == "pass"
+
+
+def test_bad_input_is_record_error(engine, gift):
+    gift["value_cny"] = "2000"
+    with pytest.raises(RecordError) as info:
+        engine.evaluate(gift)
+    assert [e["loc"] for e in info.value.errors] == ["value_cny"]
+    with pytest.raises(RecordError) as info:
+        engine.evaluate_many([gift, {"kind": "gift"}])
+    assert info.value.errors[0]["loc"].startswith("0.")
+    with pytest.raises(RecordError):
+        engine.evaluate({"id": "x", "kind": "gift"}, as_of="30/11/2026")
+
+
+def test_amount_and_currency_use_pack_fx(engine, gift):
+    gift.pop("value_cny")
+    gift.update(amount=100, currency="USD", disposition="kept")
+    result = engine.evaluate(gift)
+    assert _ids(result) == ["BRB-GIFT-KEEP"] and result.violations[0].evidence["value_cny"] == 710
+
+
+def test_loan_file_with_400_materials_is_handled(engine):
+    record = {"id": "L-3", "kind": "loan_file", "product_type": "working_capital", "requested_amount_cny": 1e6,
+              "term_months": 12, "borrower": {"party_id": "P-9"}, "team": {"lead_investigator": "E-1"},
+              "materials": [{"type": "other", "required": True, "verified": i % 2 == 0} for i in range(400)]}
+    result = engine.evaluate(record)
+    assert sum(v.rule_id == "DDS-MATERIAL-UNVERIFIED" for v in result.violations) == 200
+    assert result.decision == "block"  # no on-site visit
+
+
+def test_decide():
+    def v(sev):
+        return Violation(rule_id="X-1", standard="honesty", severity=sev, message={"zh": "a", "en": "a"},
+                         remediation={"zh": "a", "en": "a"}, source="s")
+    assert decide([]) == "pass"
+    assert decide([v("advisory")]) == "pass"
+    assert decide([v("advisory"), v("review")]) == "review"
+    assert decide([v("review"), v("block")]) == "block"
