@@ -6,8 +6,10 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 log = logging.getLogger("conduct_check.api")
 
@@ -70,6 +72,21 @@ async def _on_input_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": exc.errors})
 
 
+_PARSE_FAILED = "There was an error parsing the body"  # FastAPI's 400 when json.loads fails oddly
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
+    """FastAPI's 400 for bodies json.loads cannot even start on becomes our 422; the rest as usual."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and exc.detail == _PARSE_FAILED:
+        cause = exc.__cause__
+        reason = ("the body is not valid UTF-8" if isinstance(cause, UnicodeDecodeError) else
+                  "nested too deeply" if isinstance(cause, RecursionError) else type(cause).__name__)
+        return JSONResponse(status_code=422, content={"detail": [
+            {"loc": "body", "msg": f"Malformed JSON: {reason}", "type": "json_invalid"}]})
+    return await http_exception_handler(request, exc)
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(status_code=500, content={"detail": "Internal server error; it has been logged"})
@@ -79,4 +96,5 @@ def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(RequestValidationError, _on_request_validation)
     app.add_exception_handler(InputError, _on_input_error)
+    app.add_exception_handler(HTTPException, _on_http_exception)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,14 +25,14 @@ EXIT_PASS, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 PackOpt = Annotated[Path | None, typer.Option("--pack", help="Rules directory (default: bundled rules/).")]
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """Output formats of ``check``."""
 
     json = "json"
     table = "table"
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     """Which decisions make ``check`` exit 1."""
 
     review = "review"
@@ -64,7 +64,8 @@ def check(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Evaluation date YYYY-MM-DD.")] = None,
     context: Annotated[str | None, typer.Option("--context", help="Reference data (JSON/YAML).")] = None,
     pack: PackOpt = None,
-    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 on review or worse (default) or on block only.")] = FailOn.review,
+    fail_on: Annotated[FailOn, typer.Option(
+        "--fail-on", help="Exit 1 on review or worse (default) or on block only.")] = FailOn.review,
     lenient: Annotated[bool, typer.Option("--lenient", help="Drop unknown fields instead of rejecting them.")] = False,
 ) -> None:
     """Check records, each on its own; exit 0 if all pass, 1 on findings, 2 on bad input."""

@@ -30,7 +30,6 @@ from conduct_engine.history import HistoryIndex
 from conduct_engine.packs.compiler import ANCHOR, build_ruleset, fact_types_used
 from conduct_engine.packs.loader import LoadedPacks, RuleDef, load_packs
 from conduct_engine.records import Context, parse_context, parse_record
-from conduct_engine.rete import Firing, ReteEngine
 from conduct_engine.results import (
     ENGINE_ERROR_RULE,
     PackRef,
@@ -41,6 +40,7 @@ from conduct_engine.results import (
     fill,
     sort_violations,
 )
+from conduct_engine.rete import Firing, ReteEngine
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"

@@ -129,9 +129,9 @@ def record_facts(kind: str, dump: dict, *, as_of: dt.date, own_date: dt.date,
             continue
         for index, item in enumerate(items):
             fact = _fact(child_type, item, f"{child_type}#{index}", out.omitted_texts, f"{child_type}[{index}].")
-            fact["index"] = index
+            fact["index"], fact["position"] = index, index + 1
             out.facts.append(fact)
-            out.originals[fact["id"]] = {"index": index, **item}
+            out.originals[fact["id"]] = {"index": index, "position": index + 1, **item}
     anchor = _fact(kind, rest, "record", out.omitted_texts, "")
     anchor["as_of"] = day_number(as_of)
     anchor["record_date"] = day_number(own_date)

@@ -48,7 +48,7 @@ def parse_records(name: str, text: str) -> list[Any]:
                 continue
             try:
                 records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
+            except json.JSONDecodeError:
                 if number == 1 and len(stripped.splitlines()) == 1:
                     exc = first
                 raise _error(f"{name}:{number}", f"invalid JSON: {exc.msg} at column {exc.colno}") from None

@@ -69,10 +69,15 @@ def decide(violations: list[Violation]) -> Decision:
 _SEVERITY_ORDER = {"block": 0, "review": 1, "advisory": 2}
 
 
+def _item_order(evidence: dict[str, Any]) -> tuple:
+    """Matched items in file order (material 7 before material 107), then the evidence text."""
+    indexes = tuple(v["index"] for v in evidence.values() if isinstance(v, dict) and isinstance(v.get("index"), int))
+    return indexes, str(sorted(evidence.items(), key=str))
+
+
 def sort_violations(violations: list[Violation]) -> list[Violation]:
-    """Most severe first, then by rule id: a stable order for output and comparison."""
-    return sorted(violations, key=lambda v: (_SEVERITY_ORDER[v.severity], v.rule_id,
-                                             str(sorted(v.evidence.items(), key=str))))
+    """Most severe first, then by rule id and matched item: a stable order for output and comparison."""
+    return sorted(violations, key=lambda v: (_SEVERITY_ORDER[v.severity], v.rule_id, _item_order(v.evidence)))
 
 
 def format_value(value: Any, lang: str, labels: dict[str, dict[str, str]]) -> str:

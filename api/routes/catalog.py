@@ -12,6 +12,7 @@ from api.deps import get_engine
 from api.schemas import MessageErrorV1, RuleV1, StandardV1
 from conduct_engine.engine import Engine
 from conduct_engine.packs.loader import RuleDef
+from conduct_engine.results import Text
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 
@@ -46,6 +47,8 @@ def _rule(engine: Engine, rdef: RuleDef) -> RuleV1:
     r = rdef.rule
     params = {p: engine.packs.parameters.get(p) for p in sorted(rdef.params_used)}
     return RuleV1(id=r.id, standard=r.standard, also=list(r.also), severity=r.severity,
-                  applies_to=r.applies_to, when=r.when, match=list(r.match), message=r.message.model_dump(),
-                  remediation=r.remediation.model_dump(), source=r.source, effective_from=r.effective_from,
-                  effective_to=r.effective_to, description=r.description, parameters=params)
+                  applies_to=r.applies_to, when=r.when, match=list(r.match),
+                  message=Text(zh=r.message.zh, en=r.message.en),
+                  remediation=Text(zh=r.remediation.zh, en=r.remediation.en), source=r.source,
+                  effective_from=r.effective_from, effective_to=r.effective_to, description=r.description,
+                  parameters=params)

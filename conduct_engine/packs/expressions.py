@@ -109,7 +109,7 @@ def parse(text: str) -> ast.expr:
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        raise ExprError("condition.syntax", f"cannot parse condition: {exc.msg} at column {exc.offset}")
+        raise ExprError("condition.syntax", f"cannot parse condition: {exc.msg} at column {exc.offset}") from None
     return tree.body
 
 
@@ -178,7 +178,7 @@ class _Compiler:
             try:
                 return day_number(dt.date.fromisoformat(node.args[0].value))
             except ValueError:
-                raise ExprError("condition.date", f"not a date: {node.args[0].value!r}")
+                raise ExprError("condition.date", f"not a date: {node.args[0].value!r}") from None
         if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
             return ("arith", _ARITH[type(node.op)], self.operand(node.left), self.operand(node.right))
         raise ExprError("condition.operand", f"unsupported expression {ast.unparse(node)!r}")

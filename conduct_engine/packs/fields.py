@@ -169,7 +169,8 @@ def catalog() -> dict[str, FactSchema]:
     for parent in list(out.values()):
         for path, (child_type, child_model) in parent.children.items():
             parent_key = CHILD_FACTS[(parent.fact_type, path)][1]
-            out[child_type] = _schema(child_type, child_model, parent_key, extras={"index": FieldType("number")})
+            out[child_type] = _schema(child_type, child_model, parent_key, extras={"index": FieldType("number"),
+                                                                                  "position": FieldType("number")})
     return out
 
 

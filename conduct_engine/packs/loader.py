@@ -304,7 +304,7 @@ def _check_aggregate(file: str, line: int, name: str, agg: schema.Aggregate,
             out.append(PackIssue(file, line, "aggregate.kind", f"aggregate {name}: unknown kind {kind!r}",
                                  did_you_mean(kind, kinds)))
             continue
-        for hist_field, rec_field in agg.match.items():
+        for rec_field in agg.match.values():
             if rec_field not in cat[kind].fields:
                 out.append(PackIssue(file, line, "aggregate.field",
                                      f"aggregate {name}: {kind} has no field {rec_field!r}",

@@ -1,8 +1,11 @@
 """Reference data of SPEC §3.3: employees, parties, clients and the other joinable facts."""
 
+from __future__ import annotations
+
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from .base import (
     Code,
@@ -127,3 +130,17 @@ class Context(StrictModel):
     restricted_securities: list[RestrictedSecurity] = ListField(MAX_REFERENCE)
     inside_information: list[InsideInformation] = ListField(MAX_REFERENCE)
     approved_products: list[ApprovedProduct] = ListField(MAX_REFERENCE)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Context:
+        """Two entries with one id would make joins ambiguous: reject them."""
+        for list_name in ("employees", "parties", "clients", "applications"):
+            seen: set[str] = set()
+            for index, item in enumerate(getattr(self, list_name)):
+                if item.id in seen:
+                    raise PydanticCustomError(
+                        "duplicate_id", "{list}.{index}.id: id '{id}' appears more than once in {list}",
+                        {"list": list_name, "index": index, "id": item.id})
+                seen.add(item.id)
+        return self
+

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")  # starlette nags about httpx vs httpx2
     from fastapi.testclient import TestClient
 
 from api import create_app

@@ -5,9 +5,13 @@ of rule ids that fire. The thresholds are copied from the starter pack, not read
 change to the pack that the engine picks up but these checks do not shows up as a mismatch.
 
 Semantics follow the engine's condition language (conduct_engine/packs/expressions.py): a field
-that is absent never satisfies a comparison, ``!=`` included. So ``verified != true`` does not
-fire on a material whose ``verified`` is missing, and a certification without ``expires_on`` does
-not count as valid.
+that is absent never satisfies a comparison, ``!=`` included. So a certification without
+``expires_on`` does not count as valid, and a material counts as unverified only because the
+rule says so explicitly (``verified == false or missing(verified)``).
+
+``TRANSCRIBED`` records the rule conditions and parameters these checks were written from; the
+benchmark compares it with the loaded pack and names any drift, so a mismatch caused by a pack
+edit is told apart from an engine bug.
 """
 
 from __future__ import annotations
@@ -32,6 +36,102 @@ GIFT_WINDOW_DAYS = 365
 WC_TERM_MAX_MONTHS = 36
 WC_EFFECTIVE_FROM = dt.date(2024, 7, 1).toordinal()
 FX = {"CNY": 1.0, "USD": 7.1, "EUR": 7.7, "HKD": 0.91}
+
+
+#: What these checks implement, as written in rules/starter/starter.yaml.
+_NO_DATES = {"effective_from": None, "effective_to": None}
+TRANSCRIBED: dict[str, dict[str, Any]] = {
+    "rules": {
+        "BRB-CASH-EQUIV": {
+            "applies_to": "gift", "match": [], **_NO_DATES,
+            "when": 'direction == "received" and form in cash_equivalents'},
+        "BRB-GIFT-KEEP": {
+            "applies_to": "gift", "match": [], **_NO_DATES,
+            "when": 'direction == "received" and value_cny > gift_keep_max_cny and (missing(disposition) '
+                    'or disposition not in ["returned", "handed_in", "donated"])'},
+        "BRB-GIFT-AGG-365D": {
+            "applies_to": "gift", "match": [], **_NO_DATES,
+            "when": 'direction == "received" and agg.gift_giver_365d_cny > gift_giver_365d_block_cny'},
+        "CMP-FUND-NO-CERT": {
+            "applies_to": "product_sale", **_NO_DATES,
+            "when": 'product_type == "fund"',
+            "match": ["employee where id == record.employee_id",
+                      'no certification where employee_id == record.employee_id and type == "fund_sales" '
+                      'and status == "valid" and expires_on >= record.record_date']},
+        "DDS-MATERIAL-UNVERIFIED": {
+            "applies_to": "loan_file", **_NO_DATES,
+            "when": 'stage == "pre_submission"',
+            "match": ["material where required == true and (verified == false or missing(verified))"]},
+        "DDS-NO-ONSITE-VISIT": {
+            "applies_to": "loan_file", **_NO_DATES,
+            "when": 'stage == "pre_submission"',
+            "match": ['no site_visit where mode == "on_site"']},
+        "DDM-TERM-WC-MAX": {
+            "applies_to": "loan_file", "match": [], "effective_from": "2024-07-01", "effective_to": None,
+            "when": 'product_type == "working_capital" and term_months > wc_term_max_months'},
+    },
+    "parameters": {
+        "cash_equivalents": sorted(CASH_EQUIVALENTS), "gift_keep_max_cny": GIFT_KEEP_MAX_CNY,
+        "gift_giver_365d_block_cny": GIFT_GIVER_365D_BLOCK_CNY, "wc_term_max_months": WC_TERM_MAX_MONTHS},
+    "branches": {"BJ-001": {"gift_keep_max_cny": 300.0}},
+    "fx": {k: v for k, v in FX.items() if k != "CNY"},
+    "aggregates": {
+        "gift_giver_365d_cny": {
+            "applies_to": ["gift"], "over": "gift", "where": {"direction": "received"},
+            "match": {"employee_id": "employee_id", "counterparty.group_id": "counterparty.group_id"},
+            "within_days": GIFT_WINDOW_DAYS, "sum": "value_cny", "count": False}},
+}
+
+
+def _norm(value: Any) -> Any:
+    """Compare texts modulo whitespace, numbers modulo int/float, lists of scalars modulo order."""
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, (dt.date,)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [_norm(v) for v in value]
+        return sorted(items) if all(isinstance(v, str) for v in items) else items
+    return value
+
+
+def pack_drift(packs: Any) -> list[str]:
+    """Where the loaded pack differs from ``TRANSCRIBED`` (empty when these checks are current)."""
+    drift: list[str] = []
+    want = TRANSCRIBED
+    have_rules = {rid: rdef.rule for rid, rdef in packs.rules.items()}
+    for rid in sorted(set(want["rules"]) | set(have_rules)):
+        if rid not in have_rules:
+            drift.append(f"rule {rid}: not in the pack")
+            continue
+        if rid not in want["rules"]:
+            drift.append(f"rule {rid}: in the pack but not hand-written")
+            continue
+        rule = have_rules[rid]
+        for attr, expected in want["rules"][rid].items():
+            actual = getattr(rule, attr)
+            if _norm(actual) != _norm(expected):
+                drift.append(f"rule {rid}.{attr}: pack {actual!r}, hand-written for {expected!r}")
+    for name, expected in want["parameters"].items():
+        if _norm(packs.parameters.get(name)) != _norm(expected):
+            actual = packs.parameters.get(name)
+            drift.append(f"parameter {name}: pack {actual!r}, hand-written for {expected!r}")
+    if _norm(packs.branches) != _norm(want["branches"]):
+        drift.append(f"branches: pack {packs.branches!r}, hand-written for {want['branches']!r}")
+    if _norm(packs.fx) != _norm(want["fx"]):
+        drift.append(f"fx: pack {packs.fx!r}, hand-written for {want['fx']!r}")
+    for name, expected in want["aggregates"].items():
+        agg = packs.aggregates.get(name)
+        actual = agg.model_dump(exclude={"description"}) if agg is not None else None
+        if _norm(actual) != _norm(expected):
+            drift.append(f"aggregate {name}: pack {actual!r}, hand-written for {expected!r}")
+    return drift
 
 
 # ---- helpers -------------------------------------------------------------------------------------------
@@ -183,7 +283,7 @@ def check_loan_file(record: dict, as_of: dt.date) -> set[str]:
     fired: set[str] = set()
     if (record.get("stage") or "pre_submission") == "pre_submission":
         for material in record.get("materials") or ():
-            if material.get("required") is True and material.get("verified") is False:
+            if material.get("required") is True and material.get("verified") is not True:  # false/missing
                 fired.add("DDS-MATERIAL-UNVERIFIED")
                 break
         if not any(visit.get("mode") == "on_site" for visit in record.get("site_visits") or ()):

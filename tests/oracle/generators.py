@@ -58,9 +58,34 @@ class Case:
     as_of: str = "2026-11-30"
 
 
-def _maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """``None`` (the field is left out) or a value."""
-    return st.none() | strategy
+_STRATEGIES: dict[tuple, st.SearchStrategy[Any]] = {}
+
+
+def _cached(key: tuple, build: Any) -> st.SearchStrategy[Any]:
+    """Build each strategy once: hypothesis validates every new strategy object, which is slow."""
+    strategy = _STRATEGIES.get(key)
+    if strategy is None:
+        strategy = _STRATEGIES[key] = build()
+    return strategy
+
+
+def one_of(values: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+    """``sampled_from(values)``, built once."""
+    return _cached(("one_of", values), lambda: st.sampled_from(values))
+
+
+def maybe(values: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+    """``None`` (the field is left out) or one of ``values``, built once."""
+    return _cached(("maybe", values), lambda: st.none() | st.sampled_from(values))
+
+
+def ints(low: int, high: int) -> st.SearchStrategy[int]:
+    """``integers(low, high)``, built once."""
+    return _cached(("ints", low, high), lambda: st.integers(low, high))
+
+
+MAYBE_BOOL = st.none() | st.booleans()
+BOOL = st.booleans()
 
 
 def _put(out: dict, key: str, value: Any) -> None:
@@ -68,128 +93,117 @@ def _put(out: dict, key: str, value: Any) -> None:
         out[key] = value
 
 
-def days_around(center: dt.date, offsets: tuple[int, ...], spread: int = 0) -> st.SearchStrategy[dt.date]:
+def _offsets(offsets: tuple[int, ...], spread: int) -> st.SearchStrategy[int]:
+    def build() -> st.SearchStrategy[int]:
+        picks = st.sampled_from(offsets)
+        return picks | st.integers(-spread, spread) if spread else picks
+    return _cached(("offsets", offsets, spread), build)
+
+
+def day_near(draw: st.DrawFn, center: dt.date, offsets: tuple[int, ...], spread: int = 0,
+             optional: bool = False) -> dt.date | None:
     """A date at one of ``offsets`` days from ``center`` (or anywhere within ``spread`` days)."""
-    picks = st.sampled_from(offsets).map(lambda d: center + dt.timedelta(days=d))
-    if spread:
-        picks = picks | st.integers(-spread, spread).map(lambda d: center + dt.timedelta(days=d))
-    return picks
+    if optional and draw(BOOL):
+        return None
+    return center + dt.timedelta(days=draw(_offsets(offsets, spread)))
 
 
-def money() -> st.SearchStrategy[float]:
-    """Amounts around the thresholds, and a few anywhere."""
-    return st.one_of(
-        st.sampled_from(THRESHOLD_VALUES),
-        st.integers(0, 3000),
-        st.decimals(0, 3000, places=2, allow_nan=False, allow_infinity=False).map(float),
-    )
+MONEY = st.one_of(
+    st.sampled_from(THRESHOLD_VALUES),
+    st.integers(0, 3000),
+    st.decimals(0, 3000, places=2, allow_nan=False, allow_infinity=False).map(float),
+)
+_TIME = st.tuples(st.integers(0, 23), st.sampled_from((0, 30, 59)),
+                  st.sampled_from(("local", "local", "+08:00", "UTC")))
 
 
-def datetime_on(day: dt.date) -> st.SearchStrategy[str]:
+def datetime_on(draw: st.DrawFn, day: dt.date) -> str:
     """An ISO datetime on ``day`` (Shanghai), sometimes written in another time zone."""
-    def build(args: tuple[int, int, str]) -> str:
-        hour, minute, zone = args
-        local = dt.datetime.combine(day, dt.time(hour, minute))
-        if zone == "local":
-            return local.isoformat()
-        if zone == "+08:00":
-            return local.isoformat() + "+08:00"
-        return (local - dt.timedelta(hours=8)).isoformat() + "+00:00"  # the same instant in UTC
-    return st.tuples(st.integers(0, 23), st.sampled_from((0, 30, 59)),
-                     st.sampled_from(("local", "local", "+08:00", "UTC"))).map(build)
+    hour, minute, zone = draw(_TIME)
+    local = dt.datetime.combine(day, dt.time(hour, minute))
+    if zone == "local":
+        return local.isoformat()
+    if zone == "+08:00":
+        return local.isoformat() + "+08:00"
+    return (local - dt.timedelta(hours=8)).isoformat() + "+00:00"  # the same instant in UTC
 
 
 # ---- gift ------------------------------------------------------------------------------------
-@st.composite
-def counterparties(draw: st.DrawFn, group: str | None = None) -> dict | None:
+def counterparty(draw: st.DrawFn, group: str | None, pick_group: bool) -> dict | None:
     """A counterparty with a group id (the aggregate's key), or none at all."""
-    if draw(st.integers(0, 9)) == 0:
+    if draw(ints(0, 9)) == 0:
         return None
-    out: dict[str, Any] = {"party_id": draw(st.sampled_from(("P-1", "P-2", "P-7")))}
-    _put(out, "name", draw(_maybe(st.sampled_from(("上海某贸易公司", "某集团", "ACME")))))
-    _put(out, "group_id", group if group is not None else draw(_maybe(st.sampled_from(GROUPS))))
-    _put(out, "is_public_official", draw(_maybe(st.booleans())))
+    out: dict[str, Any] = {"party_id": draw(one_of(("P-1", "P-2", "P-7")))}
+    _put(out, "name", draw(maybe(("上海某贸易公司", "某集团", "ACME"))))
+    _put(out, "group_id", draw(maybe(GROUPS)) if pick_group else group)
+    _put(out, "is_public_official", draw(MAYBE_BOOL))
     return out
 
 
-@st.composite
-def gift_values(draw: st.DrawFn, out: dict) -> None:
-    """``value_cny``, or ``amount`` and ``currency`` converted by the pack's fx table."""
-    if draw(st.integers(0, 4)) == 0:
-        out["amount"] = draw(money())
-        out["currency"] = draw(st.sampled_from(CURRENCIES))
-    else:
-        out["value_cny"] = draw(money())
-
-
-@st.composite
-def gifts(draw: st.DrawFn, ident: str = "G-1", employee: str | None = None, group: str | None = None,
-          day: dt.date | None = None) -> dict:
-    """A valid gift record."""
-    out: dict[str, Any] = {"id": ident, "kind": "gift",
-                           "employee_id": employee or draw(st.sampled_from(EMPLOYEES[:2]))}
-    _put(out, "branch", draw(_maybe(st.sampled_from(BRANCHES))))
-    occurred = day if day is not None else draw(_maybe(days_around(GIFT_DAY, (0, -1, 1), spread=60)))
+def gift(draw: st.DrawFn, ident: str = "G-1", employee: str | None = None, group: str | None = None,
+         pick_group: bool = True, day: dt.date | None = None) -> dict:
+    """A valid gift record (``value_cny``, or ``amount`` and ``currency`` converted by the pack's fx)."""
+    out: dict[str, Any] = {"id": ident, "kind": "gift", "employee_id": employee or draw(one_of(EMPLOYEES[:2]))}
+    _put(out, "branch", draw(maybe(BRANCHES)))
+    occurred = day or day_near(draw, GIFT_DAY, (0, -1, 1), spread=60, optional=True)
     if occurred is not None:
         out["occurred_on"] = occurred.isoformat()
-        if draw(st.booleans()):
-            out["declared_at"] = draw(datetime_on(occurred + dt.timedelta(days=draw(st.integers(0, 10)))))
-    out["direction"] = draw(st.sampled_from(("received", "received", "given")))
-    out["form"] = draw(st.sampled_from(GIFT_FORMS))
-    draw(gift_values(out))
-    _put(out, "disposition", draw(_maybe(st.sampled_from(DISPOSITIONS))))
-    _put(out, "counterparty", draw(counterparties(group)))
-    _put(out, "recipients", draw(_maybe(st.integers(1, 5))))
+        if draw(BOOL):
+            out["declared_at"] = datetime_on(draw, occurred + dt.timedelta(days=draw(ints(0, 10))))
+    out["direction"] = draw(one_of(("received", "received", "given")))
+    out["form"] = draw(one_of(GIFT_FORMS))
+    if draw(ints(0, 4)) == 0:
+        out["amount"] = draw(MONEY)
+        out["currency"] = draw(one_of(CURRENCIES))
+    else:
+        out["value_cny"] = draw(MONEY)
+    _put(out, "disposition", draw(maybe(DISPOSITIONS)))
+    _put(out, "counterparty", counterparty(draw, group, pick_group))
+    _put(out, "recipients", draw(maybe((1, 2, 5))))
     return out
 
 
-@st.composite
-def gift_histories(draw: st.DrawFn, record: dict, as_of: str) -> list[dict]:
+def gift_history(draw: st.DrawFn, record: dict, as_of: str) -> list[dict]:
     """Earlier gifts: same or other employee and giver group, dates near the 365-day boundary."""
     center = dt.date.fromisoformat(record.get("occurred_on", as_of))
     group = (record.get("counterparty") or {}).get("group_id")
     out = []
-    for i in range(draw(st.integers(0, 5))):
-        same_group = group if draw(st.integers(0, 3)) else draw(_maybe(st.sampled_from(GROUPS + ("GRP-OTHER",))))
-        employee = record["employee_id"] if draw(st.integers(0, 4)) else "E-999"
-        day = draw(days_around(center, (-366, -365, -364, -363, -1, 0, 1), spread=400))
-        ident = record["id"] if draw(st.integers(0, 19)) == 0 else f"H-{i}"  # a re-sent copy of the record
-        gift = draw(gifts(ident, employee=employee, group=same_group, day=day))
-        if same_group is None and "counterparty" in gift:
-            gift["counterparty"].pop("group_id", None)
-        out.append(gift)
+    for i in range(draw(ints(0, 5))):
+        same_group = bool(draw(ints(0, 3)))
+        employee = record["employee_id"] if draw(ints(0, 4)) else "E-999"
+        day = day_near(draw, center, (-366, -365, -364, -363, -1, 0, 1), spread=400)
+        ident = record["id"] if draw(ints(0, 19)) == 0 else f"H-{i}"  # a re-sent copy of the record
+        out.append(gift(draw, ident, employee=employee, group=group, pick_group=not same_group, day=day))
     return out
 
 
 @st.composite
 def gift_cases(draw: st.DrawFn) -> Case:
     """A gift with its history, checked as of a date after it (or as of its own day)."""
-    as_of = draw(st.sampled_from(AS_OF_CHOICES[:2]))
-    record = draw(gifts())
-    return Case(record, None, draw(gift_histories(record, as_of)), as_of)
+    as_of = draw(one_of(AS_OF_CHOICES[:2]))
+    record = gift(draw)
+    return Case(record, None, gift_history(draw, record, as_of), as_of)
 
 
 # ---- product_sale ----------------------------------------------------------------------------
-@st.composite
-def certifications(draw: st.DrawFn, sale_day: dt.date) -> dict:
+def certification(draw: st.DrawFn, sale_day: dt.date) -> dict:
     """A certification that expires around the sale date (or has fields missing)."""
     out: dict[str, Any] = {}
-    _put(out, "type", draw(_maybe(st.sampled_from(CERT_TYPES))))
-    _put(out, "status", draw(_maybe(st.sampled_from(CERT_STATUSES))))
-    expires = draw(_maybe(days_around(sale_day, (-1, 0, 1, 0), spread=400)))
+    _put(out, "type", draw(maybe(CERT_TYPES)))
+    _put(out, "status", draw(maybe(CERT_STATUSES)))
+    expires = day_near(draw, sale_day, (-1, 0, 1, 0), spread=400, optional=True)
     if expires is not None:
         out["expires_on"] = expires.isoformat()
     return out
 
 
-@st.composite
-def employees(draw: st.DrawFn, sale_day: dt.date) -> dict:
+def employee(draw: st.DrawFn, sale_day: dt.date) -> dict:
     """An employee (ids may repeat across the list) with random certifications."""
-    out: dict[str, Any] = {"id": draw(st.sampled_from(EMPLOYEES))}
-    _put(out, "name", draw(_maybe(st.sampled_from(("张三", "李四")))))
-    _put(out, "role", draw(_maybe(st.sampled_from(("customer_manager", "other")))))
-    certs = draw(st.lists(certifications(sale_day), max_size=3))
-    if certs or draw(st.booleans()):
+    out: dict[str, Any] = {"id": draw(one_of(EMPLOYEES))}
+    _put(out, "name", draw(maybe(("张三", "李四"))))
+    _put(out, "role", draw(maybe(("customer_manager", "other"))))
+    certs = [certification(draw, sale_day) for _ in range(draw(ints(0, 3)))]
+    if certs or draw(BOOL):
         out["certifications"] = certs
     return out
 
@@ -197,44 +211,43 @@ def employees(draw: st.DrawFn, sale_day: dt.date) -> dict:
 @st.composite
 def product_sale_cases(draw: st.DrawFn) -> Case:
     """A product sale with a context of employees (or no context at all)."""
-    sale_day = draw(days_around(GIFT_DAY, (0, -1, 1), spread=30))
+    sale_day = day_near(draw, GIFT_DAY, (0, -1, 1), spread=30)
+    assert sale_day is not None
     record: dict[str, Any] = {
-        "id": "S-1", "kind": "product_sale", "employee_id": draw(st.sampled_from(EMPLOYEES[:2])),
-        "client_id": "C-1", "product_code": draw(st.sampled_from(("F-001", "W-9"))),
-        "product_type": draw(st.sampled_from(PRODUCT_TYPES + ("fund", "fund"))),
-        "sold_at": draw(datetime_on(sale_day)),
+        "id": "S-1", "kind": "product_sale", "employee_id": draw(one_of(EMPLOYEES[:2])),
+        "client_id": "C-1", "product_code": draw(one_of(("F-001", "W-9"))),
+        "product_type": draw(one_of(PRODUCT_TYPES + ("fund", "fund"))),
+        "sold_at": datetime_on(draw, sale_day),
     }
-    _put(record, "recorded_av", draw(_maybe(st.booleans())))
-    _put(record, "branch", draw(_maybe(st.sampled_from(BRANCHES))))
+    _put(record, "recorded_av", draw(MAYBE_BOOL))
+    _put(record, "branch", draw(maybe(BRANCHES)))
     context = None
-    if draw(st.integers(0, 7)):
-        context = {"employees": draw(st.lists(employees(sale_day), max_size=3))}
-    return Case(record, context, [], draw(st.sampled_from(AS_OF_CHOICES[:2])))
+    if draw(ints(0, 7)):
+        context = {"employees": [employee(draw, sale_day) for _ in range(draw(ints(0, 3)))]}
+    return Case(record, context, [], draw(one_of(AS_OF_CHOICES[:2])))
 
 
 # ---- loan_file -------------------------------------------------------------------------------
-@st.composite
-def materials(draw: st.DrawFn) -> dict:
+def material(draw: st.DrawFn) -> dict:
     """A material with every required/verified combination (including missing flags)."""
     out: dict[str, Any] = {}
-    _put(out, "type", draw(_maybe(st.sampled_from(MATERIAL_TYPES))))
-    _put(out, "required", draw(_maybe(st.booleans())))
-    _put(out, "verified", draw(_maybe(st.booleans())))
-    _put(out, "source_type", draw(_maybe(st.sampled_from(("client_provided", "government_registry")))))
+    _put(out, "type", draw(maybe(MATERIAL_TYPES)))
+    _put(out, "required", draw(MAYBE_BOOL))
+    _put(out, "verified", draw(MAYBE_BOOL))
+    _put(out, "source_type", draw(maybe(("client_provided", "government_registry"))))
     return out
 
 
-@st.composite
-def site_visits(draw: st.DrawFn) -> dict:
+def site_visit(draw: st.DrawFn) -> dict:
     """A visit on site, by video, or of unknown mode."""
     out: dict[str, Any] = {}
-    _put(out, "mode", draw(_maybe(st.sampled_from(("on_site", "video")))))
-    _put(out, "location_type", draw(_maybe(st.sampled_from(LOCATION_TYPES))))
-    day = draw(_maybe(days_around(EFFECTIVE_DAY, (0, 5), spread=900)))
+    _put(out, "mode", draw(maybe(("on_site", "video"))))
+    _put(out, "location_type", draw(maybe(LOCATION_TYPES)))
+    day = day_near(draw, EFFECTIVE_DAY, (0, 5), spread=900, optional=True)
     if day is not None:
         out["date"] = day.isoformat()
-    if draw(st.booleans()):
-        out["investigators"] = draw(st.lists(st.sampled_from(EMPLOYEES), max_size=2))
+    if draw(BOOL):
+        out["investigators"] = [draw(one_of(EMPLOYEES)) for _ in range(draw(ints(0, 2)))]
     return out
 
 
@@ -243,28 +256,30 @@ def loan_file_cases(draw: st.DrawFn) -> Case:
     """A loan file around the 2024-07-01 effective date and the 36-month term limit."""
     record: dict[str, Any] = {
         "id": "LF-1", "kind": "loan_file",
-        "product_type": draw(st.sampled_from(LOAN_PRODUCT_TYPES)),
+        "product_type": draw(one_of(LOAN_PRODUCT_TYPES)),
         "borrower": {"party_id": "P-9", "name": "某制造公司", "type": "corporate"},
-        "requested_amount_cny": draw(money()),
-        "term_months": draw(st.sampled_from(TERMS) | st.integers(1, 120)),
+        "requested_amount_cny": draw(MONEY),
+        "term_months": draw(TERM),
     }
-    _put(record, "stage", draw(_maybe(st.sampled_from(STAGES))))
-    _put(record, "branch", draw(_maybe(st.sampled_from(BRANCHES))))
-    accepted = draw(_maybe(days_around(EFFECTIVE_DAY, (-1, 0, 1), spread=800)))
+    _put(record, "stage", draw(maybe(STAGES)))
+    _put(record, "branch", draw(maybe(BRANCHES)))
+    accepted = day_near(draw, EFFECTIVE_DAY, (-1, 0, 1), spread=800, optional=True)
     if accepted is not None:
         record["accepted_on"] = accepted.isoformat()
-    if draw(st.integers(0, 4)) == 0:
-        record["received_at"] = draw(datetime_on(draw(days_around(EFFECTIVE_DAY, (-1, 0)))))
-    if draw(st.integers(0, 4)) == 0:  # the report date, when present, is the record's own date
-        report_day = draw(days_around(EFFECTIVE_DAY, (-1, 0, 1), spread=100))
+    if draw(ints(0, 4)) == 0:
+        record["received_at"] = datetime_on(draw, EFFECTIVE_DAY - dt.timedelta(days=draw(ints(0, 1))))
+    if draw(ints(0, 4)) == 0:  # the report date, when present, is the record's own date
+        report_day = day_near(draw, EFFECTIVE_DAY, (-1, 0, 1), spread=100)
+        assert report_day is not None
         record["report"] = {"date": report_day.isoformat()}
-    if draw(st.integers(0, 5)):
+    if draw(ints(0, 5)):
         record["team"] = {"lead_investigator": "E-100", "co_investigators": ["E-101"]}
-    if draw(st.integers(0, 5)):
-        record["materials"] = draw(st.lists(materials(), max_size=4))
-    if draw(st.integers(0, 5)):
-        record["site_visits"] = draw(st.lists(site_visits(), max_size=3))
-    return Case(record, None, [], draw(st.sampled_from(AS_OF_CHOICES)))
+    if draw(ints(0, 5)):
+        record["materials"] = [material(draw) for _ in range(draw(ints(0, 4)))]
+    if draw(ints(0, 5)):
+        record["site_visits"] = [site_visit(draw) for _ in range(draw(ints(0, 3)))]
+    return Case(record, None, [], draw(one_of(AS_OF_CHOICES)))
 
 
+TERM = st.sampled_from(TERMS) | st.integers(1, 120)
 CASES_BY_KIND = {"gift": gift_cases, "product_sale": product_sale_cases, "loan_file": loan_file_cases}

@@ -129,6 +129,8 @@ def _value(rhs: Any, fact: dict, bound: dict[str, dict]) -> Any:
             return left * right
         if right == 0:
             raise UnsupportedConstruct("division by zero (the engine's behaviour is not modelled)")
+        # True division, as a rule author means it. The engine truncates int / int (10 / 4 == 2),
+        # and never matches arithmetic of two constants: see the xfail cases in the tests.
         return left / right
     if key.startswith("$"):
         raise UnsupportedConstruct(f"unknown right-hand operator {key!r}")
@@ -156,6 +158,8 @@ def matches(cond: Any, fact: dict, bound: dict[str, dict] | None = None) -> bool
         value = get_path(fact, path)
         if not isinstance(pattern, str):
             raise UnsupportedConstruct(f"{key} needs a pattern string, got {pattern!r}")
+        if "\\" in pattern:  # the engine reads \d or \. as literals; the compiler rejects them
+            raise UnsupportedConstruct(f"backslash in pattern {pattern!r} (PCRE syntax is not modelled)")
         if value is _MISSING or value is None:
             return False
         if not isinstance(value, str):

@@ -9,7 +9,6 @@ from conduct_engine.packs.testing import cases_for, run_case
 
 def _all_cases():
     from conduct_engine.engine import Engine
-
     from tests.conftest import RULES
     engine = Engine.from_paths(RULES)
     return [(case.rule_id, case.expect, case.index) for rule_id in sorted(engine.packs.rules)

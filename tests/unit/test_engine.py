@@ -97,8 +97,8 @@ def test_each_unverified_material_is_its_own_finding(engine):
     found = [v for v in result.violations if v.rule_id == "DDS-MATERIAL-UNVERIFIED"]
     assert sorted(v.evidence["material"]["index"] for v in found) == [0, 2]
     assert {v.message.en for v in found} == {
-        "Required material audited financial statements (item 0) has not been verified",
-        "Required material bank statements (item 2) has not been verified"}
+        "Required material audited financial statements (item 1) has not been verified",
+        "Required material bank statements (item 3) has not been verified"}
 
 
 def test_context_join(engine):
@@ -176,6 +176,17 @@ def test_loan_file_with_400_materials_is_handled(engine):
     result = engine.evaluate(record)
     assert sum(v.rule_id == "DDS-MATERIAL-UNVERIFIED" for v in result.violations) == 200
     assert result.decision == "block"  # no on-site visit
+    found = [v.evidence["material"]["index"] for v in result.violations if v.rule_id == "DDS-MATERIAL-UNVERIFIED"]
+    assert found == list(range(1, 400, 2))  # in file order
+
+
+def test_duplicate_context_ids_rejected(engine):
+    sale = {"id": "S-1", "kind": "product_sale", "employee_id": "E-7", "client_id": "C-1", "product_code": "F-9",
+            "product_type": "fund", "sold_at": "2026-10-10T10:00:00"}
+    emp = {"id": "E-7", "name": "王五"}
+    with pytest.raises(RecordError) as info:
+        engine.evaluate(sale, context={"employees": [emp, emp]})
+    assert "id 'E-7' appears more than once in employees" in str(info.value)
 
 
 def test_decide():
