@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from conduct_engine.errors import EngineError, RecordError
 from conduct_engine.facts import _get, context_facts, record_date, record_facts
 from conduct_engine.history import HistoryIndex
-from conduct_engine.packs.compiler import ANCHOR, build_ruleset, fact_types_used
+from conduct_engine.packs.compiler import ANCHOR, build_ruleset, fact_types_used, join_keys
 from conduct_engine.packs.loader import LoadedPacks, RuleDef, load_packs
 from conduct_engine.records import Context, parse_context, parse_record
 from conduct_engine.results import (
@@ -67,6 +67,7 @@ class Engine:
         for rdef in packs.rules.values():
             self._by_kind[rdef.rule.applies_to].append(rdef)
         self._wanted = {kind: fact_types_used(defs) for kind, defs in self._by_kind.items()}
+        self._join_keys = {kind: join_keys(defs) for kind, defs in self._by_kind.items()}
         self._params_used = {kind: set().union(*(d.params_used for d in defs)) for kind, defs in self._by_kind.items()}
         self._fields_read = {kind: {p for d in defs for p in d.refs.get(ANCHOR, set())}
                              for kind, defs in self._by_kind.items()}
@@ -142,7 +143,7 @@ class Engine:
             return {}, []
         factset = record_facts(kind, dump, as_of=day, own_date=own_date, aggregates=aggregates,
                                wanted=self._wanted[kind])
-        facts = context_facts(ctx, self._wanted[kind], factset.originals) + factset.facts
+        facts = context_facts(ctx, self._wanted[kind], factset.originals, self._join_keys[kind], dump) + factset.facts
         params = self.packs.params_for(dump.get("branch"))
         return build_ruleset(self._by_kind[kind], params, self.packs.parameters, self.packs.aggregates), facts
 
@@ -173,7 +174,7 @@ class Engine:
         if rule_defs:
             factset = record_facts(kind, dump, as_of=as_of, own_date=own_date, aggregates=aggregates,
                                    wanted=self._wanted[kind])
-            facts = context_facts(ctx, self._wanted[kind], factset.originals) + factset.facts
+            facts = context_facts(ctx, self._wanted[kind], factset.originals, self._join_keys[kind], dump) + factset.facts
             unread = [p for p in factset.omitted_texts if p in self._fields_read[kind]]
             if unread:
                 violations.append(_engine_error("text_too_long",

@@ -143,18 +143,48 @@ def record_facts(kind: str, dump: dict, *, as_of: dt.date, own_date: dt.date,
     return out
 
 
-def context_facts(context: BaseModel | None, wanted: set[str], originals: dict[str, dict]) -> list[dict]:
-    """Facts for the reference data a ruleset joins with (only the wanted types)."""
+KeySets = dict[str, list[tuple[tuple[str, str], ...]] | None]
+
+
+def _needed(fact_type: str, data: dict, keys: KeySets, record: dict) -> bool:
+    """Whether a reference fact can take part in any join (its join keys equal the record's)."""
+    key_sets = keys.get(fact_type)
+    if key_sets is None:
+        return True
+    return any(all(_get(data, "id" if f == "_id" else f) == _get(record, r) is not None for f, r in key_set)
+               for key_set in key_sets)
+
+
+_DUMP_CACHE: dict[int, tuple[Any, dict[str, list[dict]]]] = {}
+
+
+def _dumps(context: Any, list_name: str) -> list[dict]:
+    """JSON dumps of a context list, cached for the same context object (a batch shares one)."""
+    cached = _DUMP_CACHE.get(id(context))
+    if cached is None or cached[0] is not context:
+        _DUMP_CACHE.clear()  # keep one context: memory stays flat whatever the traffic
+        cached = (context, {})
+        _DUMP_CACHE[id(context)] = cached
+    lists = cached[1]
+    if list_name not in lists:
+        lists[list_name] = [item.as_fact_dict() for item in getattr(context, list_name)]
+    return lists[list_name]
+
+
+def context_facts(context: BaseModel | None, wanted: set[str], originals: dict[str, dict],
+                  keys: KeySets | None = None, record: dict | None = None) -> list[dict]:
+    """Facts for the reference data a ruleset joins with: only wanted types, only facts a join can use."""
     if context is None or not wanted:
         return []
+    keys = keys or {}
+    record = record or {}
     facts: list[dict] = []
     omitted: list[str] = []
     for list_name, fact_type in CONTEXT_FACTS.items():
         child_types = {c for (p, _), (c, _k) in CHILD_FACTS.items() if p == fact_type}
         if fact_type not in wanted and not (child_types & wanted):
             continue
-        for index, item in enumerate(getattr(context, list_name)):
-            dump = item.as_fact_dict() if hasattr(item, "as_fact_dict") else dict(item)
+        for index, dump in enumerate(_dumps(context, list_name)):
             rest, children = _split_children(fact_type, dump)
             natural = rest.get("id", rest.get("security_code", rest.get("code", index)))
             for child_type, parent_key, items in children:
@@ -164,9 +194,11 @@ def context_facts(context: BaseModel | None, wanted: set[str], originals: dict[s
                     data = dict(child)
                     if parent_key:
                         data[parent_key] = natural
+                    if not _needed(child_type, data, keys, record):
+                        continue
                     facts.append(_fact(child_type, data, f"{child_type}#{index}.{j}", omitted, ""))
                     originals[facts[-1]["id"]] = data
-            if fact_type in wanted:
+            if fact_type in wanted and _needed(fact_type, rest, keys, record):
                 facts.append(_fact(fact_type, rest, f"{fact_type}#{index}", omitted, ""))
                 originals[facts[-1]["id"]] = rest
     return facts

@@ -47,6 +47,8 @@ class JoinSpec:
     fact_type: str
     negated: bool
     where: str | None
+    #: equalities with the record ``(fact field, record field)``: only facts meeting them can match
+    keys: tuple[tuple[str, str], ...] = ()
 
 
 class RuleCompileError(ExprError):
@@ -127,7 +129,9 @@ def compile_rule(rule: schema.Rule, params: dict[str, Any], aggregates: dict[str
                 params_used |= _names(join.where) & set(params)
         except ExprError as exc:
             raise RuleCompileError(exc, ("match", index)) from None
-        joins.append(join)
+        keys = tuple((field, ref[ANCHOR]) for cond in conds[join.alias] for field, ref in cond.items()
+                     if not field.startswith("$") and isinstance(ref, dict) and set(ref) == {ANCHOR})
+        joins.append(JoinSpec(join.alias, join.fact_type, join.negated, join.where, keys))
         if not join.negated:
             visible[join.alias] = jfields
     if 1 + len(joins) > MAX_FACTS_PER_RULE:
@@ -158,6 +162,18 @@ def build_ruleset(rule_defs: list[RuleDef], params: dict[str, Any], default_para
         ruleset[rdef.rule.id] = copy.deepcopy(definition)
     ruleset[DONE_RULE] = {"all": [{"end": {"t": SENTINEL}}], "pri": 65000, "run": f"done:{DONE_RULE}"}
     return ruleset
+
+
+def join_keys(rule_defs: list[RuleDef]) -> dict[str, list[tuple[tuple[str, str], ...]] | None]:
+    """Per joined fact type, the key sets that decide which facts can matter (None: every fact can)."""
+    out: dict[str, list[tuple[tuple[str, str], ...]] | None] = {}
+    for rdef in rule_defs:
+        for join in rdef.joins:
+            if not join.keys or out.get(join.fact_type, []) is None:
+                out[join.fact_type] = None
+            else:
+                out.setdefault(join.fact_type, []).append(join.keys)  # type: ignore[union-attr]
+    return out
 
 
 def fact_types_used(rule_defs: list[RuleDef]) -> set[str]:
