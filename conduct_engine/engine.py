@@ -27,7 +27,8 @@ from pydantic import BaseModel
 from conduct_engine.errors import EngineError, RecordError
 from conduct_engine.facts import _get, context_facts, record_date, record_facts
 from conduct_engine.history import HistoryIndex
-from conduct_engine.packs.compiler import ANCHOR, build_ruleset, fact_types_used, join_keys
+from conduct_engine.packs.compiler import ANCHOR, build_ruleset, fact_types_used, join_keys, record_copies
+from conduct_engine.packs.expressions import RECORD_COPY
 from conduct_engine.packs.loader import LoadedPacks, RuleDef, load_packs
 from conduct_engine.records import Context, parse_context, parse_record
 from conduct_engine.results import (
@@ -68,6 +69,7 @@ class Engine:
             self._by_kind[rdef.rule.applies_to].append(rdef)
         self._wanted = {kind: fact_types_used(defs) for kind, defs in self._by_kind.items()}
         self._join_keys = {kind: join_keys(defs) for kind, defs in self._by_kind.items()}
+        self._record_copies = {kind: record_copies(defs) for kind, defs in self._by_kind.items()}
         self._params_used = {kind: set().union(*(d.params_used for d in defs)) for kind, defs in self._by_kind.items()}
         self._fields_read = {kind: {p for d in defs for p in d.refs.get(ANCHOR, set())}
                              for kind, defs in self._by_kind.items()}
@@ -144,6 +146,7 @@ class Engine:
         factset = record_facts(kind, dump, as_of=day, own_date=own_date, aggregates=aggregates,
                                wanted=self._wanted[kind])
         facts = context_facts(ctx, self._wanted[kind], factset.originals, self._join_keys[kind], dump) + factset.facts
+        _copy_record_fields(facts, factset.anchor, self._record_copies[kind])
         params = self.packs.params_for(dump.get("branch"))
         return build_ruleset(self._by_kind[kind], params, self.packs.parameters, self.packs.aggregates), facts
 
@@ -175,6 +178,7 @@ class Engine:
             factset = record_facts(kind, dump, as_of=as_of, own_date=own_date, aggregates=aggregates,
                                    wanted=self._wanted[kind])
             facts = context_facts(ctx, self._wanted[kind], factset.originals, self._join_keys[kind], dump) + factset.facts
+            _copy_record_fields(facts, factset.anchor, self._record_copies[kind])
             unread = [p for p in factset.omitted_texts if p in self._fields_read[kind]]
             if unread:
                 violations.append(_engine_error("text_too_long",
@@ -231,6 +235,23 @@ class Engine:
             remediation=Text(zh=fill(rule.remediation.zh, values, "zh", labels),
                              en=fill(rule.remediation.en, values, "en", labels)),
             evidence=evidence, related_records=[], source=rule.source)
+
+
+def _copy_record_fields(facts: list[dict], anchor: dict, paths: set[str]) -> None:
+    """Give every joined fact the record fields its non-equality comparisons read (``rec.<field>``)."""
+    if not paths:
+        return
+    copy = {p: v for p in paths if (v := _get(anchor, p)) is not None}
+    nested: dict = {}
+    for path, value in copy.items():
+        node = nested
+        *heads, last = path.split(".")
+        for head in heads:
+            node = node.setdefault(head, {})
+        node[last] = value
+    for fact in facts:
+        if fact is not anchor:
+            fact[RECORD_COPY] = nested
 
 
 def _engine_error(code: str, detail: str) -> Violation:

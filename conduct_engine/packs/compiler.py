@@ -88,8 +88,8 @@ def anchor_fields(kind: str, aggregates: dict[str, schema.Aggregate]) -> dict[st
 
 
 def compile_rule(rule: schema.Rule, params: dict[str, Any], aggregates: dict[str, schema.Aggregate]
-                 ) -> tuple[list[JoinSpec], dict[str, set[str]], set[str], dict]:
-    """Compile one rule: (joins, fields read per alias, parameters used, durable_rules definition)."""
+                 ) -> tuple[list[JoinSpec], dict[str, set[str]], set[str], dict, set[str]]:
+    """Compile one rule: (joins, fields read per alias, parameters used, definition, record fields to copy)."""
     cat = catalog()
     fields = anchor_fields(rule.applies_to, aggregates)
     refs: dict[str, set[str]] = {ANCHOR: set()}
@@ -109,6 +109,7 @@ def compile_rule(rule: schema.Rule, params: dict[str, Any], aggregates: dict[str
         params_used |= _names(rule.when) & set(params)
 
     joins: list[JoinSpec] = []
+    record_copies: set[str] = set()
     visible: dict[str, dict[str, FieldType]] = {ANCHOR: fields}
     for index, text in enumerate(rule.match):
         try:
@@ -121,6 +122,7 @@ def compile_rule(rule: schema.Rule, params: dict[str, Any], aggregates: dict[str
             if join.where:
                 compiled = compile_condition(join.where, Scope(join.alias, jfields, params, dict(visible)))
                 conds[join.alias] += compiled.conditions
+                record_copies |= compiled.record_copies
                 for alias, path in compiled.refs:
                     target = join.alias if alias is None else alias
                     refs[target].add(path)
@@ -144,7 +146,7 @@ def compile_rule(rule: schema.Rule, params: dict[str, Any], aggregates: dict[str
 
     all_ = [{_alias_key(alias): {"$and": c} if len(c) > 1 else c[0]} for alias, c in conds.items()]
     definition = {"all": all_, "run": f"violation:{rule.id}"}
-    return joins, refs, params_used, definition
+    return joins, refs, params_used, definition, record_copies
 
 
 def build_ruleset(rule_defs: list[RuleDef], params: dict[str, Any], default_params: dict[str, Any],
@@ -156,7 +158,7 @@ def build_ruleset(rule_defs: list[RuleDef], params: dict[str, Any], default_para
     ruleset: dict[str, dict] = {}
     for rdef in rule_defs:
         if any(params.get(p) != default_params.get(p) for p in rdef.params_used):
-            _, _, _, definition = compile_rule(rdef.rule, params, aggregates)
+            definition = compile_rule(rdef.rule, params, aggregates)[3]
         else:
             definition = rdef.definition
         ruleset[rdef.rule.id] = copy.deepcopy(definition)
@@ -174,6 +176,11 @@ def join_keys(rule_defs: list[RuleDef]) -> dict[str, list[tuple[tuple[str, str],
             else:
                 out.setdefault(join.fact_type, []).append(join.keys)  # type: ignore[union-attr]
     return out
+
+
+def record_copies(rule_defs: list[RuleDef]) -> set[str]:
+    """Record fields that joined facts must carry a copy of (``rec.<field>``)."""
+    return {path for rdef in rule_defs for path in rdef.record_copies}
 
 
 def fact_types_used(rule_defs: list[RuleDef]) -> set[str]:

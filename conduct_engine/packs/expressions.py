@@ -81,6 +81,11 @@ class Scope:
     fields: dict[str, FieldType]
     params: dict[str, Any]
     others: dict[str, dict[str, FieldType]] = field(default_factory=dict)  # earlier aliases
+    anchor: str = "record"  # the alias of the record itself
+
+
+#: Where a joined fact carries copies of the record fields it compares with (see ``_localise``).
+RECORD_COPY = "rec"
 
 
 @dataclass
@@ -99,6 +104,7 @@ class Compiled:
     conditions: list[dict]
     refs: set[tuple[str | None, str]] = field(default_factory=set)
     slots: int = 0
+    record_copies: set[str] = field(default_factory=set)  # record fields the fact needs a copy of
 
 
 def parse(text: str) -> ast.expr:
@@ -117,6 +123,7 @@ class _Compiler:
     def __init__(self, scope: Scope):
         self.scope = scope
         self.refs: set[tuple[str | None, str]] = set()
+        self.record_copies: set[str] = set()
         self.slots = 0
 
     # ---- operands -------------------------------------------------------------------------
@@ -180,8 +187,37 @@ class _Compiler:
             except ValueError:
                 raise ExprError("condition.date", f"not a date: {node.args[0].value!r}") from None
         if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
-            return ("arith", _ARITH[type(node.op)], self.operand(node.left), self.operand(node.right))
+            return self._arith(_ARITH[type(node.op)], self.operand(node.left), self.operand(node.right))
         raise ExprError("condition.operand", f"unsupported expression {ast.unparse(node)!r}")
+
+    def _arith(self, op: str, left: Any, right: Any) -> Any:
+        """Fold constants (the engine never matches arithmetic on two constants); check divisors."""
+        numbers = (int, float)
+        if op == "$div" and not (isinstance(right, numbers) and not isinstance(right, bool) and right != 0):
+            raise ExprError("condition.arith", "divide only by a non-zero number constant")
+        if all(isinstance(v, numbers) and not isinstance(v, bool) for v in (left, right)):
+            return {"$add": left + right, "$sub": left - right, "$mul": left * right, "$div": left / right}[op]
+        if op == "$div":
+            right = float(right)  # an integer divisor makes the engine truncate (7 / 2 == 3)
+        return ("arith", op, left, right)
+
+    def _localise(self, value: Any) -> Any:
+        """Record fields compared with anything but ``==`` are read from a copy on this fact.
+
+        durable_rules crashes (heap-dependent segfault) on cross-fact comparisons other than
+        equality, so the normaliser copies the record fields such comparisons need onto every
+        joined fact (``rec.<field>``) and the comparison stays within one fact.
+        """
+        if isinstance(value, Ref) and value.alias is not None:
+            if value.alias != self.scope.anchor:
+                raise ExprError("condition.join", f"compare {value.alias}.{value.path} with == only, or compare "
+                                "with record fields or constants")
+            self.record_copies.add(value.path)
+            return Ref(None, f"{RECORD_COPY}.{value.path}", value.ftype)
+        if isinstance(value, tuple):
+            _, op, left, right = value
+            return ("arith", op, self._localise(left), self._localise(right))
+        return value
 
     def encode(self, value: Any) -> Any:
         """Encode a right-hand value for durable_rules."""
@@ -255,14 +291,14 @@ class _Compiler:
                 inverse = {"$add": "$sub", "$sub": "$add", "$mul": "$div", "$div": "$mul"}[aop]
                 if aop in ("$mul", "$div") and not (isinstance(b, (int, float)) and b > 0):
                     raise ExprError("condition.arith", "multiply or divide a field only by a positive number")
-                return self._own_field_side(a, op, ("arith", inverse, right, b))
+                return self._own_field_side(a, op, self._arith(inverse, right, b))
             if self._has_own(b) and not self._has_own(a):
                 if aop == "$add":
-                    return self._own_field_side(b, op, ("arith", "$sub", right, a))
+                    return self._own_field_side(b, op, self._arith("$sub", right, a))
                 if aop == "$sub":  # a - b op r  <=>  b flip(op) a - r
-                    return self._own_field_side(b, _FLIP[op], ("arith", "$sub", a, right))
+                    return self._own_field_side(b, _FLIP[op], self._arith("$sub", a, right))
                 if aop == "$mul" and isinstance(a, (int, float)) and a > 0:
-                    return self._own_field_side(b, op, ("arith", "$div", right, a))
+                    return self._own_field_side(b, op, self._arith("$div", right, a))
         if isinstance(right, tuple):
             return self._own_field_side(right, _FLIP[op], left)
         raise ExprError("condition.comparison",
@@ -301,6 +337,8 @@ class _Compiler:
             if not (value.ftype.kind in ("str", "enum") and ref.ftype.kind in ("str", "enum")):
                 raise ExprError("condition.type",
                                 f"{ref.path!r} ({ref.ftype.kind}) compared with {value.path!r} ({value.ftype.kind})")
+        if op != "$eq" or isinstance(value, tuple):
+            value = self._localise(value)
         encoded = self.encode(value)
         self.slots += 1
         key = engine_path(ref.path)
@@ -395,4 +433,4 @@ def compile_condition(text: str, scope: Scope) -> Compiled:
         raise ExprError("condition.too_complex",
                         f"condition uses {compiler.slots} expression slots (at most {MAX_SLOTS}); split the rule")
     conditions = cond["$and"] if set(cond) == {"$and"} else [cond]
-    return Compiled(conditions, compiler.refs, compiler.slots)
+    return Compiled(conditions, compiler.refs, compiler.slots, compiler.record_copies)

@@ -46,6 +46,7 @@ class RuleDef:
     params_used: set[str]
     definition: dict
     placeholders: list[str]
+    record_copies: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -279,10 +280,10 @@ def load_packs(root: Path | str) -> LoadedPacks:
                     err_line = node.line_of(where if isinstance(where, str) else "match")
                 issues.append(PackIssue(file, err_line, exc.code, f"rule {rule.id}: {exc.message}", exc.hint))
                 continue
-            joins, refs, params_used, definition = compiled
+            joins, refs, params_used, definition, copies = compiled
             placeholders, template_issues = _check_templates(file, node, rule, joins, cat, parameters, aggregates)
             issues += template_issues
-            rules[rule.id] = RuleDef(rule, file, line, joins, refs, params_used, definition, placeholders)
+            rules[rule.id] = RuleDef(rule, file, line, joins, refs, params_used, definition, placeholders, copies)
 
     if issues:
         raise PackError(issues)

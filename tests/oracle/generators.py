@@ -85,6 +85,7 @@ def ints(low: int, high: int) -> st.SearchStrategy[int]:
 
 
 MAYBE_BOOL = st.none() | st.booleans()
+EMPLOYEE_ORDERS = st.permutations(EMPLOYEES)
 BOOL = st.booleans()
 
 
@@ -197,9 +198,9 @@ def certification(draw: st.DrawFn, sale_day: dt.date) -> dict:
     return out
 
 
-def employee(draw: st.DrawFn, sale_day: dt.date) -> dict:
-    """An employee (ids may repeat across the list) with random certifications."""
-    out: dict[str, Any] = {"id": draw(one_of(EMPLOYEES))}
+def employee(draw: st.DrawFn, ident: str, sale_day: dt.date) -> dict:
+    """An employee with random certifications."""
+    out: dict[str, Any] = {"id": ident}
     _put(out, "name", draw(maybe(("张三", "李四"))))
     _put(out, "role", draw(maybe(("customer_manager", "other"))))
     certs = [certification(draw, sale_day) for _ in range(draw(ints(0, 3)))]
@@ -223,7 +224,8 @@ def product_sale_cases(draw: st.DrawFn) -> Case:
     _put(record, "branch", draw(maybe(BRANCHES)))
     context = None
     if draw(ints(0, 7)):
-        context = {"employees": [employee(draw, sale_day) for _ in range(draw(ints(0, 3)))]}
+        ids = draw(EMPLOYEE_ORDERS)[: draw(ints(0, 3))]  # a context lists each employee once
+        context = {"employees": [employee(draw, ident, sale_day) for ident in ids]}
     return Case(record, context, [], draw(one_of(AS_OF_CHOICES[:2])))
 
 
