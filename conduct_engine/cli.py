@@ -74,6 +74,10 @@ def check(
     try:
         records = read_records(file)
         ctx = read_mapping(context) if context else None
+        if len(records) == 1 and isinstance(records[0], dict) and "record" in records[0] and "kind" not in records[0]:
+            request = records[0]  # an HTTP request body {"record", "context"?, "as_of"?}: same answer as the API
+            records, ctx = [request["record"]], ctx if ctx is not None else request.get("context")
+            as_of = as_of or request.get("as_of")
         results = engine.evaluate_many(records, context=ctx, as_of=as_of, lenient=lenient)
     except RecordError as exc:
         raise _bad_input(exc) from None

@@ -28,6 +28,13 @@ def test_check_example_blocks_exit_1():
     assert "购物卡" in out["violations"][0]["message"]["zh"] and "CNY 2,000" in out["violations"][0]["message"]["en"]
 
 
+def test_check_accepts_the_http_request_body():
+    result = runner.invoke(app, ["check", str(ROOT / "examples/gift_shopping_card.json")])
+    assert result.exit_code == 1
+    out = json.loads(result.stdout.strip())
+    assert (out["decision"], out["as_of"]) == ("block", "2026-11-30")
+
+
 def test_check_pass_exit_0_and_jsonl(tmp_path, gift):
     lines = "\n".join(json.dumps({**gift, "id": f"G-{i}"}) for i in range(3))
     result = runner.invoke(app, ["check", _write(tmp_path, "r.jsonl", lines)])

@@ -208,9 +208,9 @@ ORACLE_CASES = [
     ("sub-const", _rule(_rec({"$gt": {"x": {"$sub": {"$l": 600, "$r": 100}}}})), [_a(x=501)], {("record",)}),
 ]
 
-# Engine bugs the oracle exposes (reported; see the ENGINE_BUGS reasons): the C engine
-# truncates int / int, and arithmetic on two constants (which the compiler emits when it
-# rewrites ``value_cny * 2 > 1001`` to ``value_cny > 1001 / 2``) never matches.
+# Engine bugs the oracle exposes: the C engine truncates int / int, and arithmetic on two
+# constants never matches. The compiler now folds constants and divides only by float
+# constants (tests/unit/packs/test_compiler_guards.py), so packs never hit these.
 ENGINE_BUGS = {
     "div-alias": "durable_rules truncates int / int: 10 / 4 == 2",
     "div-int-same": "durable_rules truncates int / int: 10 / 4 == 2",
