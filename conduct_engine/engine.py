@@ -18,6 +18,7 @@ import os
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,8 +26,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from conduct_engine.errors import EngineError, RecordError
-from conduct_engine.facts import _get, context_facts, record_date, record_facts
-from conduct_engine.history import HistoryIndex
+from conduct_engine.facts import FactSet, _get, context_facts, record_date, record_facts
+from conduct_engine.history import AggregateValue, HistoryIndex
 from conduct_engine.packs.compiler import ANCHOR, build_ruleset, fact_types_used, join_keys, record_copies
 from conduct_engine.packs.expressions import RECORD_COPY
 from conduct_engine.packs.loader import LoadedPacks, RuleDef, load_packs
@@ -135,20 +136,10 @@ class Engine:
         model = self.parse(record)
         ctx = parse_context(context) if context is not None else None
         day = _as_date(as_of)
-        index = self.history_index(history, day)
-        dump = model.as_fact_dict()  # type: ignore[attr-defined]
-        kind = dump["kind"]
-        own_date = record_date(kind, dump, day)
-        aggregates = {name: value for name, agg in self.packs.aggregates.items() if kind in agg.applies_to
-                      and (value := index.aggregate(name, agg, kind, dump, own_date)) is not None}
-        if kind not in self._by_kind:
-            return {}, []
-        factset = record_facts(kind, dump, as_of=day, own_date=own_date, aggregates=aggregates,
-                               wanted=self._wanted[kind])
-        facts = context_facts(ctx, self._wanted[kind], factset.originals, self._join_keys[kind], dump) + factset.facts
-        _copy_record_fields(facts, factset.anchor, self._record_copies[kind])
-        params = self.packs.params_for(dump.get("branch"))
-        return build_ruleset(self._by_kind[kind], params, self.packs.parameters, self.packs.aggregates), facts
+        prepared = self._prepare(model.as_fact_dict(), ctx, self.history_index(history, day), day)  # type: ignore[attr-defined]
+        params = self.packs.params_for(prepared.dump.get("branch"))
+        return build_ruleset(self._by_kind.get(prepared.kind, []), params, self.packs.parameters, self.packs.aggregates,
+                             self.packs.derived), prepared.facts
 
     # ---- stages --------------------------------------------------------------------------
     def _ruleset(self, kind: str, branch: str | None) -> str:
@@ -162,61 +153,79 @@ class Engine:
             name, params = kind, self.packs.parameters
         if not self._rete.is_registered(name):
             self._rete.register(name, build_ruleset(self._by_kind[kind], params, self.packs.parameters,
-                                                    self.packs.aggregates))
+                                                    self.packs.aggregates, self.packs.derived))
         return name
+
+    def _prepare(self, dump: dict, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> _Prepared:
+        """Stages window + facts: aggregates, derived values, then the facts in assertion order."""
+        kind = dump["kind"]
+        own_date = record_date(kind, dump, as_of)
+        aggregates = {name: value for name, agg in self.packs.aggregates.items() if kind in agg.applies_to
+                      and (value := history.aggregate(name, agg, kind, dump, own_date)) is not None}
+        derived = {name: value for name, d in self.packs.derived.items() if kind in d.applies_to
+                   and (value := d.compute(dump)) is not None}
+        factset = record_facts(kind, dump, as_of=as_of, own_date=own_date,
+                               aggregates={n: a.value for n, a in aggregates.items()},
+                               wanted=self._wanted.get(kind, set()), extra=derived)
+        facts = context_facts(ctx, self._wanted.get(kind, set()), factset.originals, self._join_keys.get(kind, {}),
+                              dump) + factset.facts
+        _copy_record_fields(facts, factset.anchor, self._record_copies.get(kind, set()))
+        return _Prepared(kind, dump, factset, facts, aggregates, derived)
 
     def _evaluate(self, model: BaseModel, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> Result:
         dump = model.as_fact_dict()  # type: ignore[attr-defined]
         kind = dump["kind"]
-        own_date = record_date(kind, dump, as_of)
-        branch = dump.get("branch")
         violations: list[Violation] = []
-        aggregates = {name: value for name, agg in self.packs.aggregates.items() if kind in agg.applies_to
-                      and (value := history.aggregate(name, agg, kind, dump, own_date)) is not None}
-        rule_defs = self._by_kind.get(kind, [])
-        if rule_defs:
-            factset = record_facts(kind, dump, as_of=as_of, own_date=own_date, aggregates=aggregates,
-                                   wanted=self._wanted[kind])
-            facts = context_facts(ctx, self._wanted[kind], factset.originals, self._join_keys[kind], dump) + factset.facts
-            _copy_record_fields(facts, factset.anchor, self._record_copies[kind])
-            unread = [p for p in factset.omitted_texts if p in self._fields_read[kind]]
+        if kind in self._by_kind:
+            prepared = self._prepare(dump, ctx, history, as_of)
+            unread = [p for p in prepared.factset.omitted_texts if p in self._fields_read[kind]]
             if unread:
                 violations.append(_engine_error("text_too_long",
                                                 f"text too long to check reliably: {', '.join(unread)}"))
+            branch = dump.get("branch")
             try:
-                firings = self._rete.evaluate(self._ruleset(kind, branch), facts)
+                firings = self._rete.evaluate(self._ruleset(kind, branch), prepared.facts)
             except EngineError as exc:
                 violations.append(_engine_error(exc.code, str(exc)))
                 firings = []
             params = self.packs.params_for(branch)
-            for firing in firings:
-                violations.append(self._violation(firing, dump, factset.originals, aggregates, params))
+            violations += [self._violation(firing, prepared, params) for firing in firings]
         violations = sort_violations(violations)
         return Result(record_id=dump["id"], kind=kind, decision=decide(violations), violations=violations,
                       waived=[], pack=self.pack_ref, as_of=as_of.isoformat(), decision_id=uuid.uuid4().hex)
 
-    def _violation(self, firing: Firing, dump: dict, originals: dict[str, dict], aggregates: dict[str, float],
-                   params: dict[str, Any]) -> Violation:
+    def _violation(self, firing: Firing, prepared: _Prepared, params: dict[str, Any]) -> Violation:
         rdef = self.packs.rules[firing.rule_id]
         rule = rdef.rule
-        matched = {alias: originals.get(fact.get("id"), {}) for alias, fact in firing.facts.items()
+        dump = prepared.dump
+        matched = {alias: prepared.factset.originals.get(fact.get("id"), {}) for alias, fact in firing.facts.items()
                    if alias != ANCHOR}
+
+        def record_value(path: str) -> Any:
+            if path.startswith("agg."):
+                agg = prepared.aggregates.get(path[4:])
+                return agg.value if agg else None
+            if path in prepared.derived:
+                return prepared.derived[path]
+            return _get(dump, path)
+
         values: dict[str, Any] = {}
         for name in rdef.placeholders:
             head, _, rest = name.partition(".")
             if name in params:
                 values[name] = params[name]
-            elif head == "agg":
-                values[name] = aggregates.get(rest)
             elif head in matched and rest:
                 values[name] = _get(matched[head], rest)
             else:
-                values[name] = _get(dump, name)
+                values[name] = record_value(name)
         evidence: dict[str, Any] = {}
+        related: set[str] = set()
         for path in sorted(rdef.refs.get(ANCHOR, ())):
-            value = aggregates.get(path[4:]) if path.startswith("agg.") else _get(dump, path)
+            value = record_value(path)
             if value is not None and path not in ("as_of", "record_date"):
                 evidence[path] = value
+            if path.startswith("agg.") and path[4:] in prepared.aggregates:
+                related.update(prepared.aggregates[path[4:]].record_ids)
         for alias, data in matched.items():
             fields = {p: _get(data, p) for p in sorted(rdef.refs.get(alias, ())) if _get(data, p) is not None}
             if "index" in data:
@@ -234,7 +243,19 @@ class Engine:
             message=Text(zh=fill(rule.message.zh, values, "zh", labels), en=fill(rule.message.en, values, "en", labels)),
             remediation=Text(zh=fill(rule.remediation.zh, values, "zh", labels),
                              en=fill(rule.remediation.en, values, "en", labels)),
-            evidence=evidence, related_records=[], source=rule.source)
+            evidence=evidence, related_records=sorted(related), source=rule.source)
+
+
+@dataclass
+class _Prepared:
+    """One record made ready for the engine."""
+
+    kind: str
+    dump: dict
+    factset: FactSet
+    facts: list[dict]
+    aggregates: dict[str, AggregateValue]
+    derived: dict[str, Any]
 
 
 def _copy_record_fields(facts: list[dict], anchor: dict, paths: set[str]) -> None:

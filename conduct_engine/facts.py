@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from conduct_engine.packs.expressions import day_number
-from conduct_engine.packs.fields import CHILD_FACTS, CONTEXT_FACTS, FactSchema, catalog
+from conduct_engine.packs.fields import CHILD_FACTS, CONTEXT_FACTS, TEAM_FIELDS, FactSchema, catalog
 
 MAX_TEXT_BYTES = 60_000
 
@@ -119,8 +119,20 @@ def _split_children(fact_type: str, dump: dict) -> tuple[dict, list[tuple[str, s
     return rest, children
 
 
+def _team_facts(team: dict) -> list[dict]:
+    """One ``team_member`` fact per person and role in a loan file's team."""
+    facts = []
+    for field_name, role in TEAM_FIELDS.items():
+        people = team.get(field_name)
+        for person in people if isinstance(people, list) else [people] if people else []:
+            index = len(facts)
+            facts.append({"t": "team_member", "id": f"team_member#{index}", "employee_id": person, "role": role,
+                          "index": index, "position": index + 1})
+    return facts
+
+
 def record_facts(kind: str, dump: dict, *, as_of: dt.date, own_date: dt.date,
-                 aggregates: dict[str, float], wanted: set[str]) -> FactSet:
+                 aggregates: dict[str, float], wanted: set[str], extra: dict[str, Any] | None = None) -> FactSet:
     """Facts for one record: its wanted child facts first, then the anchor."""
     out = FactSet()
     rest, children = _split_children(kind, dump)
@@ -132,11 +144,16 @@ def record_facts(kind: str, dump: dict, *, as_of: dt.date, own_date: dt.date,
             fact["index"], fact["position"] = index, index + 1
             out.facts.append(fact)
             out.originals[fact["id"]] = {"index": index, "position": index + 1, **item}
+    if kind == "loan_file" and "team_member" in wanted:
+        for fact in _team_facts(dump.get("team") or {}):
+            out.facts.append(fact)
+            out.originals[fact["id"]] = {k: v for k, v in fact.items() if k not in ("t", "id")}
     anchor = _fact(kind, rest, "record", out.omitted_texts, "")
     anchor["as_of"] = day_number(as_of)
     anchor["record_date"] = day_number(own_date)
     if aggregates:
         anchor["agg"] = dict(aggregates)
+    anchor.update(extra or {})
     out.anchor = anchor
     out.facts.append(anchor)
     out.originals["record"] = dump

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -63,43 +64,74 @@ class HistoryIndex:
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_kind.values())
 
-    def _build(self, name: str, agg: Aggregate) -> dict[tuple, tuple[list[int], list[tuple[int, float, str]]]]:
-        groups: dict[tuple, list[tuple[int, float, str]]] = defaultdict(list)
+    def _build(self, name: str, agg: Aggregate) -> dict[tuple, tuple[list[int], list[tuple[int, Any, str]]]]:
+        groups: dict[tuple, list[tuple[int, Any, str]]] = defaultdict(list)
         for item in self._by_kind.get(agg.over, ()):
             if not _passes(agg, item.dump):
                 continue
             key = tuple(_get(item.dump, f) for f in agg.match)
             if any(k is None for k in key):
                 continue
-            value = 1.0 if agg.count else _get(item.dump, agg.sum or "")
-            if not isinstance(value, (int, float)):
+            value = _measure(agg, item.dump)
+            if value is None:
                 continue
-            groups[key].append((item.day.toordinal(), float(value), item.id))
+            groups[key].append((item.day.toordinal(), value, item.id))
         index = {}
         for key, rows in groups.items():
-            rows.sort()
+            rows.sort(key=lambda r: (r[0], r[2]))
             index[key] = ([r[0] for r in rows], rows)
         self._index[name] = index
         return index
 
-    def aggregate(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date) -> float | None:
+    def aggregate(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date) -> AggregateValue | None:
         """The aggregate for a record (None when a key field of the record is missing)."""
-        key = tuple(_get(dump, rec_field) for rec_field in agg.match.values())
-        if any(k is None for k in key):
+        parts = [_get(dump, rec_field) for rec_field in agg.match.values()]
+        if any(p is None or p == [] for p in parts):
             return None
+        keys = set(itertools.product(*[p if isinstance(p, list) else [p] for p in parts]))
         index = self._index.get(name)
         if index is None:
             index = self._build(name, agg)
-        total = 0.0
-        days, rows = index.get(key, ([], []))
-        hi = bisect.bisect_right(days, day.toordinal())
-        lo = bisect.bisect_right(days, day.toordinal() - agg.within_days)
+        today = day.toordinal()
         own_id = dump.get("id")
-        for _, value, item_id in rows[lo:hi]:
-            if not (kind == agg.over and item_id == own_id):
-                total += value
-        if kind == agg.over and _passes(agg, dump):
-            own = 1.0 if agg.count else _get(dump, agg.sum or "")
-            if isinstance(own, (int, float)):
-                total += float(own)
-        return round(total, 2)
+        rows: list[tuple[int, Any, str]] = []
+        for key in sorted(keys, key=str):
+            days, key_rows = index.get(key, ([], []))
+            hi = bisect.bisect_right(days, today + agg.after_days)
+            lo = bisect.bisect_right(days, today - agg.within_days)
+            rows += [r for r in key_rows[lo:hi] if not (kind == agg.over and r[2] == own_id)]
+        if agg.latest:
+            earlier = [r for r in rows if r[0] <= today]
+            if not earlier:
+                return None
+            last = max(earlier, key=lambda r: (r[0], r[2]))
+            return AggregateValue(float((dt.date.fromordinal(last[0]) - _EPOCH).days), [last[2]])
+        own = _measure(agg, dump) if agg.include_self and kind == agg.over and _passes(agg, dump) else None
+        values = [r[1] for r in rows] + ([own] if own is not None else [])
+        if agg.count_distinct:
+            total = float(len(set(values)))
+        else:
+            total = round(float(sum(values)), 2)
+        ids = sorted({r[2] for r in rows})
+        return AggregateValue(total, ids)
+
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class AggregateValue:
+    """An aggregate's value and the history records that made it."""
+
+    value: float
+    record_ids: list[str]
+
+
+def _measure(agg: Aggregate, dump: dict) -> Any:
+    """What one record contributes: 1 (count), its amount (sum), a value (distinct), or its date (latest)."""
+    if agg.count or agg.latest:
+        return 1.0
+    if agg.count_distinct:
+        return _get(dump, agg.count_distinct)
+    value = _get(dump, agg.sum or "")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -78,20 +78,25 @@ def _names(text: str | None) -> set[str]:
     return {n.id for n in ast.walk(parse(text)) if isinstance(n, ast.Name)}
 
 
-def anchor_fields(kind: str, aggregates: dict[str, schema.Aggregate]) -> dict[str, FieldType]:
-    """Fields of a record's anchor fact, including the aggregates computed for it."""
+def anchor_fields(kind: str, aggregates: dict[str, schema.Aggregate],
+                  derived: dict[str, Any] | None = None) -> dict[str, FieldType]:
+    """Fields of a record's anchor fact, including the aggregates and derived values computed for it."""
     fields = dict(catalog()[kind].fields)
+    for name, spec in (derived or {}).items():
+        if kind in spec.applies_to:
+            fields[name] = spec.ftype
     for name, agg in aggregates.items():
         if kind in agg.applies_to:
-            fields[f"agg.{name}"] = FieldType("number")
+            fields[f"agg.{name}"] = FieldType("date" if agg.latest else "number")
     return fields
 
 
-def compile_rule(rule: schema.Rule, params: dict[str, Any], aggregates: dict[str, schema.Aggregate]
+def compile_rule(rule: schema.Rule, params: dict[str, Any], aggregates: dict[str, schema.Aggregate],
+                 derived: dict[str, Any] | None = None
                  ) -> tuple[list[JoinSpec], dict[str, set[str]], set[str], dict, set[str]]:
     """Compile one rule: (joins, fields read per alias, parameters used, definition, record fields to copy)."""
     cat = catalog()
-    fields = anchor_fields(rule.applies_to, aggregates)
+    fields = anchor_fields(rule.applies_to, aggregates, derived)
     refs: dict[str, set[str]] = {ANCHOR: set()}
     conds: dict[str, list[dict]] = {ANCHOR: [{"t": rule.applies_to}]}
     if rule.effective_from:
@@ -150,7 +155,7 @@ def compile_rule(rule: schema.Rule, params: dict[str, Any], aggregates: dict[str
 
 
 def build_ruleset(rule_defs: list[RuleDef], params: dict[str, Any], default_params: dict[str, Any],
-                  aggregates: dict[str, schema.Aggregate]) -> dict[str, dict]:
+                  aggregates: dict[str, schema.Aggregate], derived: dict[str, Any] | None = None) -> dict[str, dict]:
     """The durable_rules ruleset for one record kind: its rules plus the sentinel catch-all."""
     if len(rule_defs) > MAX_RULES_PER_RULESET:
         raise ExprError("ruleset.too_large",
@@ -158,7 +163,7 @@ def build_ruleset(rule_defs: list[RuleDef], params: dict[str, Any], default_para
     ruleset: dict[str, dict] = {}
     for rdef in rule_defs:
         if any(params.get(p) != default_params.get(p) for p in rdef.params_used):
-            definition = compile_rule(rdef.rule, params, aggregates)[3]
+            definition = compile_rule(rdef.rule, params, aggregates, derived)[3]
         else:
             definition = rdef.definition
         ruleset[rdef.rule.id] = copy.deepcopy(definition)

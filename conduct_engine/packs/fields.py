@@ -34,6 +34,12 @@ CHILD_FACTS: dict[tuple[str, str], tuple[str, str | None]] = {
     ("party", "related"): ("party_relation", "party_id"),
 }
 
+#: A loan file's team as facts of their own (``team_member``), one per person and role, so rules
+#: can join on people (审贷分离: an investigator who is also a reviewer or approver).
+TEAM_ROLES = ("lead_investigator", "co_investigator", "reviewer", "approver")
+TEAM_FIELDS = {"lead_investigator": "lead_investigator", "co_investigators": "co_investigator",
+               "reviewers": "reviewer", "approvers": "approver"}
+
 #: context list field -> fact type (SPEC §3.3)
 CONTEXT_FACTS: dict[str, str] = {
     "employees": "employee",
@@ -165,6 +171,9 @@ def catalog() -> dict[str, FactSchema]:
         item_model = _field_type(context_models[list_name])
         assert isinstance(item_model, type)
         out[fact_type] = _schema(fact_type, item_model)
+    out["team_member"] = FactSchema("team_member", {
+        "employee_id": FieldType("str"), "role": FieldType("enum", TEAM_ROLES),
+        "index": FieldType("number"), "position": FieldType("number")}, {}, None)
     # children (second pass: their parents are known now)
     for parent in list(out.values()):
         for path, (child_type, child_model) in parent.children.items():

@@ -22,11 +22,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from conduct_engine.derived import Derived, compile_derived
 from conduct_engine.errors import PackError, PackIssue
 from conduct_engine.packs import schema
 from conduct_engine.packs.compiler import JoinSpec, compile_rule, parse_match
 from conduct_engine.packs.expressions import ExprError, did_you_mean
-from conduct_engine.packs.fields import FactSchema, FieldType, catalog, record_kinds
+from conduct_engine.packs.fields import FactSchema, FieldType, catalog, lookup, record_kinds
 from conduct_engine.packs.yaml_lines import DuplicateKeyError, LineDict, LineList, load_yaml_with_lines
 from conduct_engine.standards import Standard, load_standards
 
@@ -63,6 +64,7 @@ class LoadedPacks:
     branches: dict[str, dict[str, Any]]
     fx: dict[str, float]
     aggregates: dict[str, schema.Aggregate]
+    derived: dict[str, Derived]
     rules: dict[str, RuleDef]
     test_defaults: dict[str, dict[str, Any]]
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -249,46 +251,108 @@ def load_packs(root: Path | str) -> LoadedPacks:
             if name in aggregates:
                 issues.append(PackIssue(file, line, "aggregate.duplicate", f"aggregate {name!r} defined twice"))
             aggregates[name] = agg
+    derived: dict[str, Derived] = {}
+    for file, raw, pack in packs:
+        for name, spec in pack.derived.items():
+            line = raw["derived"].line_of(name)
+            unknown = [k for k in spec.applies_to if k not in kinds]
+            if unknown:
+                issues.append(PackIssue(file, line, "derived.kind", f"derived {name}: unknown kind {unknown[0]!r}",
+                                        did_you_mean(unknown[0], kinds)))
+                continue
+            clash = [k for k in spec.applies_to if name in cat[k].fields]
+            if not schema.NAME.match(name) or clash or name in derived or name in parameters:
+                issues.append(PackIssue(file, line, "derived.name", f"derived {name}: the name must be snake_case "
+                                        "and unused by record fields, parameters and other derived values"))
+                continue
+            try:
+                derived[name] = compile_derived(name, spec.value, spec.applies_to, parameters)
+            except ExprError as exc:
+                issues.append(PackIssue(file, line, exc.code, f"derived {name}: {exc.message}", exc.hint))
 
     # 4. rules
     rules: dict[str, RuleDef] = {}
     for file, raw, pack in packs:
-        for index, rule_raw in enumerate(pack.rules):
+        for index, template in enumerate(pack.rules):
             node = raw["rules"][index]
             line = raw["rules"].line_of(index)
-            try:
-                rule = schema.Rule.model_validate(rule_raw)
-            except ValidationError as exc:
-                issues += _shape_issues(file, node, exc, schema.Rule)
+            expanded, expand_issue = _expand(template)
+            if expand_issue:
+                issues.append(PackIssue(file, node.line_of("expand"), "rule.expand", expand_issue))
                 continue
-            if rule.id in rules:
-                other = rules[rule.id]
-                issues.append(PackIssue(file, node.line_of("id"), "rule.duplicate_id",
-                                        f"rule id {rule.id!r} already used at {other.file}:{other.line}"))
-                continue
-            rule_issues = _check_rule(file, node, rule, standards, kinds)
-            if rule_issues:
-                issues += rule_issues
-                continue
-            try:
-                compiled = compile_rule(rule, parameters, aggregates)
-            except ExprError as exc:
-                where = getattr(exc, "where", "when")
-                if isinstance(where, tuple) and isinstance(node.get("match"), LineList):
-                    err_line = node["match"].line_of(where[1])
-                else:
-                    err_line = node.line_of(where if isinstance(where, str) else "match")
-                issues.append(PackIssue(file, err_line, exc.code, f"rule {rule.id}: {exc.message}", exc.hint))
-                continue
-            joins, refs, params_used, definition, copies = compiled
-            placeholders, template_issues = _check_templates(file, node, rule, joins, cat, parameters, aggregates)
-            issues += template_issues
-            rules[rule.id] = RuleDef(rule, file, line, joins, refs, params_used, definition, placeholders, copies)
+            for rule_raw in expanded:
+                issues += _load_rule(file, node, line, rule_raw, rules, standards, kinds, parameters, aggregates,
+                                     derived, cat)
 
     if issues:
         raise PackError(issues)
     return LoadedPacks(bundle_name, bundle_version, digest, root, standards, parameters, parameter_docs,
-                       branches, fx, aggregates, rules, test_defaults, labels)
+                       branches, fx, aggregates, derived, rules, test_defaults, labels)
+
+
+def _load_rule(file: str, node: LineDict, line: int, rule_raw: dict, rules: dict[str, RuleDef],
+               standards: dict[str, Standard], kinds: tuple[str, ...], parameters: dict[str, Any],
+               aggregates: dict[str, schema.Aggregate], derived: dict[str, Derived],
+               cat: dict[str, FactSchema]) -> list[PackIssue]:
+    """Validate and compile one (expanded) rule into ``rules``; return its issues."""
+    issues: list[PackIssue] = []
+    try:
+        rule = schema.Rule.model_validate(rule_raw)
+    except ValidationError as exc:
+        return _shape_issues(file, node, exc, schema.Rule)
+    if rule.id in rules:
+        other = rules[rule.id]
+        return [PackIssue(file, node.line_of("id"), "rule.duplicate_id",
+                          f"rule id {rule.id!r} already used at {other.file}:{other.line}")]
+    rule_issues = _check_rule(file, node, rule, standards, kinds)
+    if rule_issues:
+        return rule_issues
+    try:
+        compiled = compile_rule(rule, parameters, aggregates, derived)
+    except ExprError as exc:
+        where = getattr(exc, "where", "when")
+        if isinstance(where, tuple) and isinstance(node.get("match"), LineList):
+            err_line = node["match"].line_of(where[1])
+        else:
+            err_line = node.line_of(where if isinstance(where, str) else "match")
+        return [PackIssue(file, err_line, exc.code, f"rule {rule.id}: {exc.message}", exc.hint)]
+    joins, refs, params_used, definition, copies = compiled
+    placeholders, template_issues = _check_templates(file, node, rule, joins, cat, parameters, aggregates, derived)
+    issues += template_issues
+    rules[rule.id] = RuleDef(rule, file, line, joins, refs, params_used, definition, placeholders, copies)
+    return issues
+
+
+_TEMPLATE_VAR = re.compile(r"\$\{([a-z_][a-z0-9_]*)\}")
+
+
+def _substitute(value: Any, bindings: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return _TEMPLATE_VAR.sub(lambda m: bindings.get(m.group(1), m.group(0)), value)
+    if isinstance(value, dict):
+        return {_substitute(k, bindings): _substitute(v, bindings) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, bindings) for v in value]
+    return value
+
+
+def _expand(template: dict) -> tuple[list[dict], str | None]:
+    """``expand: {var: [a, b]}`` makes one rule per value: ``${var}`` substituted, id suffixed ``-A``."""
+    spec = template.get("expand")
+    if spec is None:
+        return [template], None
+    if not isinstance(spec, dict) or len(spec) != 1:
+        return [], "expand takes one variable with a list of values, e.g. expand: {material: [audited_fs, tax_returns]}"
+    (var, values), = spec.items()
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+        return [], f"expand.{var} must be a non-empty list of texts"
+    body = {k: v for k, v in template.items() if k != "expand"}
+    out = []
+    for value in values:
+        rule = _substitute(body, {var: value})
+        rule["id"] = f"{body.get('id')}-{value.upper().replace('_', '-')}"
+        out.append(rule)
+    return out, None
 
 
 def _check_aggregate(file: str, line: int, name: str, agg: schema.Aggregate,
@@ -320,8 +384,13 @@ def _check_aggregate(file: str, line: int, name: str, agg: schema.Aggregate,
             if ftype and ftype.kind == "enum" and v not in ftype.values:
                 out.append(PackIssue(file, line, "aggregate.enum", f"aggregate {name}: {v!r} is not a value of "
                                      f"{hist_field}", did_you_mean(str(v), ftype.values)))
-    if (agg.sum is None) == (not agg.count):
-        out.append(PackIssue(file, line, "aggregate.measure", f"aggregate {name}: give exactly one of sum or count"))
+    measures = [agg.sum is not None, agg.count, agg.count_distinct is not None, agg.latest]
+    if sum(measures) != 1:
+        out.append(PackIssue(file, line, "aggregate.measure",
+                             f"aggregate {name}: give exactly one of sum, count, count_distinct or latest"))
+    elif agg.count_distinct and agg.count_distinct not in over:
+        out.append(PackIssue(file, line, "aggregate.field", f"aggregate {name}: {agg.over} has no field "
+                             f"{agg.count_distinct!r}", did_you_mean(agg.count_distinct, over)))
     elif agg.sum and (agg.sum not in over or over[agg.sum].kind != "number"):
         out.append(PackIssue(file, line, "aggregate.field", f"aggregate {name}: sum needs a number field of "
                              f"{agg.over}", did_you_mean(agg.sum, [f for f, t in over.items() if t.kind == "number"])))
@@ -352,9 +421,11 @@ def _check_rule(file: str, node: LineDict, rule: schema.Rule, standards: dict[st
 
 def _check_templates(file: str, node: LineDict, rule: schema.Rule, joins: list[JoinSpec],
                      cat: dict[str, FactSchema], parameters: dict[str, Any],
-                     aggregates: dict[str, schema.Aggregate]) -> tuple[list[str], list[PackIssue]]:
+                     aggregates: dict[str, schema.Aggregate], derived: dict[str, Derived]
+                     ) -> tuple[list[str], list[PackIssue]]:
     out: list[PackIssue] = []
     names: dict[str, FieldType | None] = dict(cat[rule.applies_to].fields)
+    names.update({d: None for d, spec in derived.items() if rule.applies_to in spec.applies_to})
     names.update({p: None for p in parameters})
     names.update({f"agg.{a}": None for a, spec in aggregates.items() if rule.applies_to in spec.applies_to})
     for join in joins:
@@ -366,7 +437,8 @@ def _check_templates(file: str, node: LineDict, rule: schema.Rule, joins: list[J
         for lang in ("zh", "en"):
             for placeholder in PLACEHOLDER.findall(getattr(texts, lang)):
                 found.append(placeholder)
-                if placeholder not in names:
+                typed = {k: v for k, v in names.items() if v is not None}
+                if placeholder not in names and lookup(typed, placeholder) is None:
                     out.append(PackIssue(file, node.line_of(section), "rule.placeholder",
                                          f"rule {rule.id}: {section}.{lang} placeholder {{{placeholder}}} "
                                          "names nothing this rule can fill", did_you_mean(placeholder, names)))

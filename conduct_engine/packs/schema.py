@@ -40,8 +40,20 @@ class Aggregate(_Strict):
     where: dict[str, Any] = Field(default_factory=dict)
     match: dict[str, str] = Field(min_length=1)  # history field: record field
     within_days: int = Field(ge=1, le=3660)
+    after_days: int = Field(default=0, ge=0, le=3660)  # also count records up to N days after
     sum: str | None = None
     count: bool = False
+    count_distinct: str | None = None
+    latest: bool = False  # the date (day number) of the latest earlier matching record
+    include_self: bool = True
+    description: str | None = None
+
+
+class DerivedSpec(_Strict):
+    """A value computed from the record before the rules run (see ``conduct_engine/derived.py``)."""
+
+    applies_to: list[str] = Field(min_length=1)
+    value: str
     description: str | None = None
 
 
@@ -88,6 +100,7 @@ class PackFile(_Strict):
     branches: dict[str, dict[str, Any]] = Field(default_factory=dict)
     fx: dict[str, float] = Field(default_factory=dict)
     aggregates: dict[str, Aggregate] = Field(default_factory=dict)
+    derived: dict[str, DerivedSpec] = Field(default_factory=dict)
     test_defaults: dict[str, dict[str, Any]] = Field(default_factory=dict)
     rules: list[dict[str, Any]] = Field(default_factory=list)  # validated one by one (Rule)
 

@@ -1,0 +1,190 @@
+"""Derived values: computed from the record in Python before the rules run, declared in a pack.
+
+durable_rules cannot count business days or take the minimum of a list, so a pack may declare::
+
+    derived:
+      declaration_lag_bd:
+        applies_to: [gift, entertainment]
+        value: business_days(occurred_on, declared_at)
+
+and rules read ``declaration_lag_bd`` like a field. Functions (the only ones; nothing is eval'ed):
+
+- ``days(a, b)`` calendar days from date/datetime ``a`` to ``b`` (``b - a``, whole days of the dates)
+- ``hours(a, b)`` hours from datetime ``a`` to ``b``
+- ``business_days(a, b)`` Monday–Friday days after ``a`` up to and including ``b`` (less the
+  ``holidays`` parameter when the pack defines one); negative when ``b`` is before ``a``
+- ``count(list)`` items in a list; ``sum(list.field)``, ``min(list.field)``, ``max(list.field)``
+  over a list of objects (dates give day numbers, so they compare with dates);
+  ``distinct(list.field, exclude=[…])`` the number of distinct values
+A value whose inputs are missing is missing, so rules that need it do not fire.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from conduct_engine.packs.expressions import ExprError, day_number, did_you_mean
+from conduct_engine.packs.fields import FieldType, catalog, lookup
+
+FUNCTIONS = ("days", "hours", "business_days", "count", "sum", "min", "max", "distinct")
+
+
+@dataclass(frozen=True)
+class Derived:
+    """One compiled derived value."""
+
+    name: str
+    applies_to: tuple[str, ...]
+    ftype: FieldType
+    compute: Callable[[dict], float | int | None]
+
+
+def _get(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def _when(value: Any) -> dt.date | dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def business_days(a: dt.date, b: dt.date, holidays: frozenset[dt.date] = frozenset()) -> int:
+    """Weekdays after ``a`` up to and including ``b`` (negative if ``b`` is earlier)."""
+    sign, lo, hi = (1, a, b) if b >= a else (-1, b, a)
+    days = (hi - lo).days
+    weeks, rest = divmod(days, 7)
+    count = weeks * 5
+    for i in range(1, rest + 1):
+        if (lo + dt.timedelta(days=i)).weekday() < 5:
+            count += 1
+    count -= sum(1 for h in holidays if lo < h <= hi and h.weekday() < 5)
+    return sign * count
+
+
+def _list_items(dump: dict, path: str) -> tuple[list[Any], str] | None:
+    """Split ``materials.source_type`` into the list at ``materials`` and the field ``source_type``."""
+    parts = path.split(".")
+    for i in range(1, len(parts) + 1):
+        value = _get(dump, ".".join(parts[:i]))
+        if isinstance(value, list):
+            return value, ".".join(parts[i:])
+    return None
+
+
+def compile_derived(name: str, text: str, applies_to: list[str], params: dict[str, Any]) -> Derived:
+    """Parse and check one derived value; raise ExprError naming what is wrong."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise ExprError("derived.syntax", f"cannot parse {text!r}: {exc.msg}") from None
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        raise ExprError("derived.shape", f"{text!r} must be one function call, e.g. days(occurred_on, declared_at)")
+    func = node.func.id
+    if func not in FUNCTIONS:
+        raise ExprError("derived.function", f"unknown function {func!r}", did_you_mean(func, FUNCTIONS))
+
+    def path_of(arg: ast.expr) -> str:
+        parts = []
+        while isinstance(arg, ast.Attribute):
+            parts.append(arg.attr)
+            arg = arg.value
+        if not isinstance(arg, ast.Name):
+            raise ExprError("derived.argument", f"{func}() takes field names, got {ast.unparse(arg)!r}")
+        parts.append(arg.id)
+        return ".".join(reversed(parts))
+
+    paths = [path_of(a) for a in node.args]
+    cat = catalog()
+    for kind in applies_to:
+        fields = cat[kind].fields
+        for path in paths:
+            if lookup(fields, path) is None and not _child_path_ok(kind, path):
+                raise ExprError("derived.field", f"{kind} has no field {path!r}", did_you_mean(path, fields))
+    exclude: set[Any] = set()
+    for kw in node.keywords:
+        if kw.arg != "exclude" or func != "distinct":
+            raise ExprError("derived.argument", f"{func}() takes no keyword {kw.arg!r}")
+        exclude = set(ast.literal_eval(kw.value))
+    holidays = frozenset(dt.date.fromisoformat(str(h)) for h in params.get("holidays", []) or [])
+    two = func in ("days", "hours", "business_days")
+    if len(paths) != (2 if two else 1):
+        raise ExprError("derived.argument", f"{func}() takes {2 if two else 1} field(s)")
+    ftype = FieldType("number")
+
+    if two:
+        first, second = paths
+
+        def compute(dump: dict) -> float | int | None:
+            a, b = _when(_get(dump, first)), _when(_get(dump, second))
+            if a is None or b is None:
+                return None
+            if func == "days":
+                return (_date(b) - _date(a)).days
+            if func == "business_days":
+                return business_days(_date(a), _date(b), holidays)
+            if not (isinstance(a, dt.datetime) and isinstance(b, dt.datetime)):
+                return None
+            return round((b - a).total_seconds() / 3600, 4)
+    else:
+        (path,) = paths
+        if func in ("min", "max") and _is_date(applies_to, path):
+            ftype = FieldType("date")
+
+        def compute(dump: dict) -> float | int | None:
+            found = _list_items(dump, path)
+            if found is None:
+                return None
+            items, field = found
+            if func == "count":
+                return len(items)
+            values = [_get(i, field) if field else i for i in items]
+            values = [v for v in values if v is not None and v not in exclude]
+            if func == "distinct":
+                return len(set(map(str, values)))
+            if not values:
+                return None
+            if all(isinstance(v, str) and _when(v) for v in values):
+                values = [day_number(v) for v in values]
+            numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            if not numbers:
+                return None
+            return {"sum": sum, "min": min, "max": max}[func](numbers)
+
+    return Derived(name, tuple(applies_to), ftype, compute)
+
+
+def _child_path_ok(kind: str, path: str) -> bool:
+    """``materials.source_type``: a list of objects on the record, then a field of its items."""
+    schema = catalog()[kind]
+    for list_path, (child_type, _model) in schema.children.items():
+        if path == list_path:
+            return True
+        if path.startswith(list_path + "."):
+            return lookup(catalog()[child_type].fields, path[len(list_path) + 1:]) is not None
+    return False
+
+
+def _is_date(kinds: list[str], path: str) -> bool:
+    for kind in kinds:
+        schema = catalog()[kind]
+        for list_path, (child_type, _model) in schema.children.items():
+            if path.startswith(list_path + "."):
+                ftype = lookup(catalog()[child_type].fields, path[len(list_path) + 1:])
+                return bool(ftype and ftype.kind in ("date", "datetime"))
+    return False
