@@ -66,8 +66,13 @@ class LoadedPacks:
     aggregates: dict[str, schema.Aggregate]
     derived: dict[str, Derived]
     rules: dict[str, RuleDef]
-    test_defaults: dict[str, dict[str, Any]]
+    test_defaults: dict[str, dict[str, Any]]  # kind -> defaults (the first file that gives them)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    file_test_defaults: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def test_defaults_for(self, file: str, kind: str) -> dict[str, Any]:
+        """Test-record defaults for a kind: the rule's own file first, then any pack's."""
+        return self.file_test_defaults.get(file, {}).get(kind) or self.test_defaults.get(kind) or {"kind": kind}
 
     def params_for(self, branch: str | None) -> dict[str, Any]:
         """The parameters in force for a branch (defaults with its overrides)."""
@@ -206,6 +211,7 @@ def load_packs(root: Path | str) -> LoadedPacks:
     fx: dict[str, float] = {}
     aggregates: dict[str, schema.Aggregate] = {}
     test_defaults: dict[str, dict[str, Any]] = {}
+    file_test_defaults: dict[str, dict[str, dict[str, Any]]] = {}
     for file, raw, pack in packs:
         for name, spec in pack.parameters.items():
             line = raw["parameters"].line_of(name)
@@ -230,7 +236,8 @@ def load_packs(root: Path | str) -> LoadedPacks:
             if kind not in kinds:
                 issues.append(PackIssue(file, raw["test_defaults"].line_of(kind), "tests.kind",
                                         f"unknown record kind {kind!r}", did_you_mean(kind, kinds)))
-            test_defaults.setdefault(kind, {}).update(defaults)
+            test_defaults.setdefault(kind, dict(defaults))
+            file_test_defaults.setdefault(file, {})[kind] = dict(defaults)
     branches: dict[str, dict[str, Any]] = {}
     for file, raw, pack in packs:
         for branch, overrides in pack.branches.items():
@@ -287,7 +294,7 @@ def load_packs(root: Path | str) -> LoadedPacks:
     if issues:
         raise PackError(issues)
     return LoadedPacks(bundle_name, bundle_version, digest, root, standards, parameters, parameter_docs,
-                       branches, fx, aggregates, derived, rules, test_defaults, labels)
+                       branches, fx, aggregates, derived, rules, test_defaults, labels, file_test_defaults)
 
 
 def _load_rule(file: str, node: LineDict, line: int, rule_raw: dict, rules: dict[str, RuleDef],

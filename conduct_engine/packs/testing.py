@@ -65,7 +65,7 @@ def cases_for(engine: Engine, rule_id: str) -> list[PackCase]:
     """Every test case of one rule."""
     rdef = engine.packs.rules[rule_id]
     kind = rdef.rule.applies_to
-    defaults = engine.packs.test_defaults.get(kind, {"kind": kind})
+    defaults = engine.packs.test_defaults_for(rdef.file, kind)
     out = []
     for expect in ("fires", "silent"):
         for index, case in enumerate(getattr(rdef.rule.tests, expect)):
@@ -75,7 +75,7 @@ def cases_for(engine: Engine, rule_id: str) -> list[PackCase]:
             history = []
             for h_index, item in enumerate(case.get("history", []) if full else []):
                 h_kind = item.get("kind", kind)
-                h_base = engine.packs.test_defaults.get(h_kind, {"kind": h_kind})
+                h_base = engine.packs.test_defaults_for(rdef.file, h_kind)
                 history.append(merge(merge(h_base, {"id": f"H-{h_index}"}), item))
             out.append(PackCase(rule_id, expect, index, merge(defaults, fragment),
                                 case.get("context") if full else None, history,

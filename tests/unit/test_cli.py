@@ -61,12 +61,12 @@ def test_bad_input_exit_2(tmp_path, gift):
 def test_broken_pack_exit_2_lists_errors(tmp_path):
     root = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", root)
-    path = root / "starter" / "starter.yaml"
+    path = root / "conduct" / "anti_bribery.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("form in cash_equivalents", "frm in cash_equivalents"),
                     encoding="utf-8")
     result = runner.invoke(app, ["rules", "lint", "--pack", str(root)])
     assert result.exit_code == 2
-    assert "rules/starter/starter.yaml:" in result.stderr and "unknown field or parameter 'frm'" in result.stderr
+    assert "rules/conduct/anti_bribery.yaml:" in result.stderr and "unknown field or parameter 'frm'" in result.stderr
 
 
 def test_rules_test_and_list():
