@@ -1,4 +1,4 @@
-"""Hand-written Python checks of the seven starter rules (rules/conduct/*.yaml and rules/due_diligence/steps.yaml), for the benchmark.
+"""Hand-written Python checks of the seven first rules (rules/conduct/, rules/due_diligence/steps.yaml), for the bench.
 
 Each check takes a record dict that the engine would accept (already valid) and returns the set
 of rule ids that fire. The thresholds are copied from the starter pack, not read from it, so a
@@ -128,7 +128,8 @@ def pack_drift(packs: Any) -> list[str]:
         drift.append(f"fx: pack {packs.fx!r}, hand-written for {want['fx']!r}")
     for name, expected in want["aggregates"].items():
         agg = packs.aggregates.get(name)
-        actual = agg.model_dump(exclude={"description"}, exclude_defaults=True) | {"applies_to": agg.applies_to, "within_days": agg.within_days} if agg is not None else None
+        actual = None if agg is None else agg.model_dump(exclude={"description"}, exclude_defaults=True) | {
+            "applies_to": agg.applies_to, "within_days": agg.within_days}
         if _norm(actual) != _norm(expected):
             drift.append(f"aggregate {name}: pack {actual!r}, hand-written for {expected!r}")
     return drift
