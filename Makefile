@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml scripts/build_durable_rules.py
 	touch $(STAMP)
 
 run: install
-	$(BIN)/conduct-check serve --host $(HOST) --port $(PORT)
+	$(BIN)/conduct-check serve --host $(HOST) --port $(PORT) --no-auth
 
 test: install
 	$(BIN)/python -m pytest

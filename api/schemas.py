@@ -44,8 +44,8 @@ AsOf = Annotated[dt.date | None, BeforeValidator(_strict_date)]
 _RECORD_DOC = "One record (SPEC §3): an object with `id`, `kind` and the kind's fields."
 _CONTEXT_DOC = "Reference data for joins (SPEC §3.3): employees, parties, clients, …"
 _AS_OF_DOC = "The day to check as of (YYYY-MM-DD); default today in Asia/Shanghai."
-_DRY_RUN_DOC = ("Check without storing. Accepted for forward compatibility: the API stores nothing yet, "
-                "so today every check is a dry run whatever this says.")
+_DRY_RUN_DOC = ("A question only: the record is not stored as history (the decision is still logged, "
+                "marked as a dry run).")
 _LENIENT_DOC = "Drop unknown fields instead of rejecting them (imports from other systems)."
 
 

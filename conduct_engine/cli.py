@@ -18,6 +18,15 @@ app = typer.Typer(help="Conduct and due-diligence checks for customer managers."
                   add_completion=False)
 rules_app = typer.Typer(help="Rule packs: list, lint and test them.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+keys_app = typer.Typer(help="API keys (stored hashed) with roles submitter, auditor, admin.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+waivers_app = typer.Typer(help="Waivers: approved exceptions to a rule until they expire.", no_args_is_help=True)
+app.add_typer(waivers_app, name="waivers")
+reference_app = typer.Typer(help="Reference data (employees, parties, clients, …) in the store.",
+                            no_args_is_help=True)
+app.add_typer(reference_app, name="reference")
+audit_app = typer.Typer(help="The tamper-evident decision log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -67,6 +76,8 @@ def check(
     fail_on: Annotated[FailOn, typer.Option(
         "--fail-on", help="Exit 1 on review or worse (default) or on block only.")] = FailOn.review,
     lenient: Annotated[bool, typer.Option("--lenient", help="Drop unknown fields instead of rejecting them.")] = False,
+    store: Annotated[bool, typer.Option("--store", help="Check against stored history and waivers, keep the "
+                                        "records as history and log the decisions.")] = False,
 ) -> None:
     """Check records, each on its own; exit 0 if all pass, 1 on findings, 2 on bad input."""
     from conduct_engine.inputs import read_mapping, read_records
@@ -78,7 +89,14 @@ def check(
             request = records[0]  # an HTTP request body {"record", "context"?, "as_of"?}: same answer as the API
             records, ctx = [request["record"]], ctx if ctx is not None else request.get("context")
             as_of = as_of or request.get("as_of")
-        results = engine.evaluate_many(records, context=ctx, as_of=as_of, lenient=lenient)
+        if store:
+            from conduct_engine.service import CheckService
+            from conduct_engine.store import Store
+            service = CheckService(lambda: engine, Store.open())
+            results = service.check_many(records, context=ctx, as_of=as_of, lenient=lenient, actor="cli",
+                                         channel="cli")
+        else:
+            results = engine.evaluate_many(records, context=ctx, as_of=as_of, lenient=lenient)
     except RecordError as exc:
         raise _bad_input(exc) from None
     if format is Format.json:
@@ -161,15 +179,122 @@ def schema(kind: Annotated[str | None, typer.Argument(help="One record kind (def
 def serve(host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port.")] = 8000,
           workers: Annotated[int, typer.Option(help="Worker processes (one engine each).")] = 1,
-          pack: PackOpt = None) -> None:
-    """Serve the HTTP API on uvicorn."""
+          pack: PackOpt = None,
+          auth: Annotated[bool, typer.Option("--auth/--no-auth", help="Require API keys (--no-auth: local demo, "
+                                             "every caller is admin).")] = True) -> None:
+    """Serve the HTTP API on uvicorn (the store: $CONDUCT_DATABASE_URL or SQLite in $CONDUCT_DATA_DIR)."""
     import os
 
     import uvicorn
+
+    from conduct_engine.store import Store
     if pack:
         os.environ["CONDUCT_RULES_DIR"] = str(pack.resolve())
+    os.environ["CONDUCT_AUTH"] = "on" if auth else "off"
     _engine(pack)  # fail fast, with every pack error listed, before starting workers
+    Store.open().close()  # migrate once, before the workers start
     uvicorn.run("api.app:app_factory", factory=True, host=host, port=port, workers=workers)
+
+
+def _store() -> Any:
+    from conduct_engine.store import Store
+    return Store.open()
+
+
+@keys_app.command("create")
+def keys_create(role: Annotated[str, typer.Option("--role", help="submitter, auditor or admin.")],
+                name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")] = "unnamed") -> None:
+    """Create an API key and print its secret (shown once; only its hash is stored)."""
+    try:
+        key_id, secret = _store().create_key(name, role)
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    out.print(f"{key_id} {role} {name}\n{secret}", markup=False)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (never secrets)."""
+    for key in _store().keys():
+        out.print(f"{key['id']}  {key['role']:<9} {key['name']}  created {key['created_at']}"
+                  + (f"  REVOKED {key['revoked_at']}" if key["revoked_at"] else ""), markup=False)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key."""
+    if not _store().revoke_key(key_id):
+        err.print(f"no active key {key_id}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    out.print(f"revoked {key_id}", markup=False)
+
+
+@waivers_app.command("add")
+def waivers_add(rule_id: Annotated[str, typer.Option("--rule")],
+                reason: Annotated[str, typer.Option("--reason")],
+                approver: Annotated[str, typer.Option("--approver")],
+                expires_on: Annotated[str, typer.Option("--expires", help="YYYY-MM-DD")],
+                record_id: Annotated[str | None, typer.Option("--record")] = None,
+                subject: Annotated[str | None, typer.Option("--subject", help="Employee or borrower id.")] = None,
+                pack: PackOpt = None) -> None:
+    """Grant a waiver for a rule, on one record or one subject, until it expires."""
+    import datetime as dt
+    engine = _engine(pack)
+    if rule_id not in engine.packs.rules:
+        from conduct_engine.packs.expressions import did_you_mean
+        hint = did_you_mean(rule_id, engine.packs.rules)
+        err.print(f"unknown rule {rule_id}" + (f" (did you mean {hint}?)" if hint else ""), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        waiver = _store().add_waiver(rule_id=rule_id, reason=reason, approver=approver, record_id=record_id,
+                                     subject=subject, expires_on=dt.date.fromisoformat(expires_on), created_by="cli")
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    out.print(json.dumps(waiver, ensure_ascii=False), markup=False)
+
+
+@waivers_app.command("list")
+def waivers_list(all_: Annotated[bool, typer.Option("--all", help="Include revoked ones.")] = False) -> None:
+    """List waivers."""
+    for waiver in _store().waivers(include_revoked=all_):
+        out.print(json.dumps(waiver, ensure_ascii=False), markup=False)
+
+
+@waivers_app.command("revoke")
+def waivers_revoke(waiver_id: str) -> None:
+    """Revoke a waiver."""
+    if not _store().revoke_waiver(waiver_id, "cli"):
+        err.print(f"no active waiver {waiver_id}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    out.print(f"revoked {waiver_id}", markup=False)
+
+
+@reference_app.command("load")
+def reference_load(file: Annotated[str, typer.Argument(help="JSON or YAML reference data (SPEC §3.3).")]) -> None:
+    """Load reference data into the store; it is used by every check from now on."""
+    from conduct_engine.inputs import read_mapping
+    from conduct_engine.records import parse_context
+    try:
+        ctx = parse_context(read_mapping(file))
+    except RecordError as exc:
+        raise _bad_input(exc) from None
+    data = ctx.model_dump(mode="json", exclude_none=True, by_alias=True)
+    seq = _store().load_reference(data, "cli")
+    counts = ", ".join(f"{len(v)} {k}" for k, v in data.items() if v)
+    out.print(f"reference data load {seq}: {counts or 'empty'}", markup=False)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the decision-log hash chain; exit 1 naming the first entry edited, deleted or moved."""
+    report = _store().verify_log()
+    if report.ok:
+        out.print(f"OK: {report.entries} entries, the chain is intact", markup=False)
+        return
+    err.print(f"BROKEN at entry {report.seq}: {report.problem}", markup=False)
+    raise typer.Exit(EXIT_FINDINGS)
 
 
 def main() -> None:

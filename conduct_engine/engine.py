@@ -96,14 +96,7 @@ class Engine:
                       history: Iterable[Any] | HistoryIndex = (), as_of: dt.date | str | None = None,
                       lenient: bool = False, batch_is_history: bool = False) -> list[Result]:
         """Check several records; with ``batch_is_history`` they are each other's history (scans)."""
-        models, errors = [], []
-        for i, record in enumerate(records):
-            try:
-                models.append(self.parse(record, lenient=lenient))
-            except RecordError as exc:
-                errors += [{**e, "loc": f"{i}.{e['loc']}"} for e in exc.errors]
-        if errors:
-            raise RecordError(errors)
+        models = self.parse_all(records, lenient=lenient)
         ctx = parse_context(context, lenient=lenient) if context is not None else None
         day = _as_date(as_of)
         items = list(history.items() if isinstance(history, HistoryIndex) else
@@ -112,6 +105,25 @@ class Engine:
             items += [HistoryIndex.item(m, day) for m in models]
         index = HistoryIndex(items)
         return [self._evaluate(m, ctx, index, day) for m in models]
+
+    def parse_all(self, records: Sequence[Any], *, lenient: bool = False) -> list[BaseModel]:
+        """Parse records; every error of every record in one RecordError (locs prefixed by index)."""
+        models, errors = [], []
+        for i, record in enumerate(records):
+            try:
+                models.append(self.parse(record, lenient=lenient))
+            except RecordError as exc:
+                errors += [{**e, "loc": f"{i}.{e['loc']}"} for e in exc.errors]
+        if errors:
+            raise RecordError(errors)
+        return models
+
+    def history_needs(self, kind: str) -> tuple[set[str], int, int]:
+        """What history a record of ``kind`` needs: the kinds, and days before and after its date."""
+        aggs = [a for a in self.packs.aggregates.values() if kind in a.applies_to]
+        if not aggs or kind not in self._by_kind:
+            return set(), 0, 0
+        return {a.over for a in aggs}, max(a.within_days for a in aggs), max(a.after_days for a in aggs)
 
     def parse(self, record: Any, *, lenient: bool = False) -> BaseModel:
         """Parse a record with the pack's currency table."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 
+from api.auth import Principal, require
 from api.deps import get_engine, get_settings
 from api.errors import InputError, prefixed
 from api.schemas import (
@@ -35,28 +36,32 @@ CheckBody = Annotated[CheckRequestV1, Body(openapi_examples=_CHECK_EXAMPLES)]
 BatchBody = Annotated[BatchCheckRequestV1, Body(openapi_examples=_BATCH_EXAMPLES)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+Caller = Annotated[Principal, Depends(require("submitter", "auditor"))]
 
 
 @router.post("/check", response_model=ResultV1, responses=_ERRORS)
-def check(req: CheckBody, engine: EngineDep) -> ResultV1:
-    """Check one record and return its result (decision, violations, pack)."""
-    ctx = _context(req.context, req.lenient)
+def check(req: CheckBody, engine: EngineDep, caller: Caller, request: Request) -> ResultV1:
+    """Check one record and return its result; the record joins the history unless ``dry_run``."""
+    _context(req.context, req.lenient)
     try:
-        return engine.evaluate(req.record, context=ctx, as_of=req.as_of, lenient=req.lenient)
+        return request.app.state.service.check(req.record, context=req.context, as_of=req.as_of,
+                                               dry_run=req.dry_run, lenient=req.lenient, actor=caller.id)
     except RecordError as exc:
         raise InputError(prefixed(exc.errors, "record")) from None
 
 
 @router.post("/check/batch", response_model=BatchResultV1, responses=_ERRORS)
-def check_batch(req: BatchBody, engine: EngineDep, settings: SettingsDep) -> BatchResultV1 | JSONResponse:
+def check_batch(req: BatchBody, engine: EngineDep, settings: SettingsDep, caller: Caller,
+                request: Request) -> BatchResultV1 | JSONResponse:
     """Check several records, each on its own; results come back in request order."""
     if len(req.records) > settings.max_batch:
         return JSONResponse(status_code=413, content={"detail": (
             f"Batch of {len(req.records)} records exceeds the limit of {settings.max_batch} per request; "
             "split it into smaller batches")})
-    ctx = _context(req.context, req.lenient)
+    _context(req.context, req.lenient)
     try:
-        results = engine.evaluate_many(req.records, context=ctx, as_of=req.as_of, lenient=req.lenient)
+        results = request.app.state.service.check_many(req.records, context=req.context, as_of=req.as_of,
+                                                       dry_run=req.dry_run, lenient=req.lenient, actor=caller.id)
     except RecordError as exc:
         raise InputError(prefixed(exc.errors, "records")) from None
     return BatchResultV1(results=results)

@@ -86,6 +86,6 @@ def test_openapi(client: TestClient) -> None:
     for path in paths:
         assert path in doc["paths"], path
     schemas = doc["components"]["schemas"]
-    assert "Check without storing" in schemas["CheckRequestV1"]["properties"]["dry_run"]["description"]
+    assert "the record is not stored as history" in schemas["CheckRequestV1"]["properties"]["dry_run"]["description"]
     assert schemas["CheckRequestV1"]["examples"] == [CHECK_BODY]
     assert client.get("/docs").status_code == 200

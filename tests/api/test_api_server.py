@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -84,8 +85,14 @@ def test_concurrent_clients_over_sockets(server: str, engine: Engine) -> None:
 
 @pytest.mark.slow
 def test_uvicorn_factory_with_two_workers() -> None:
+    from conduct_engine.engine import Engine
+    from conduct_engine.store import Store
     port = _free_port()
-    env = {**os.environ, "CONDUCT_MAX_BATCH": "2"}
+    data_dir = tempfile.mkdtemp()
+    _, secret = Store.open(data_dir=data_dir).create_key("ci", "submitter")
+    headers = {"X-API-Key": secret}
+    env = {**os.environ, "CONDUCT_MAX_BATCH": "2", "CONDUCT_DATA_DIR": data_dir}
+    env.pop("CONDUCT_DATABASE_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.app:app_factory", "--host",
                              "127.0.0.1", "--port", str(port), "--workers", "2", "--log-level", "warning"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -93,11 +100,15 @@ def test_uvicorn_factory_with_two_workers() -> None:
         base = f"http://127.0.0.1:{port}"
         _wait_ready(base, timeout=60)
         ready = httpx.get(f"{base}/readyz", timeout=10).json()
-        assert ready["status"] == "ready" and ready["rules"] == 7
-        r = httpx.post(f"{base}/v1/check/batch", json={"records": [example_body()["record"]] * 3}, timeout=10)
-        assert r.status_code == 413 and "limit of 2" in r.json()["detail"]
+        assert ready["status"] == "ready" and ready["rules"] == len(Engine.from_paths().packs.rules)
         r = httpx.post(f"{base}/v1/check", json=example_body(), timeout=10)
+        assert r.status_code == 401  # auth is on in production
+        r = httpx.post(f"{base}/v1/check/batch", json={"records": [example_body()["record"]] * 3}, timeout=10,
+                       headers=headers)
+        assert r.status_code == 413 and "limit of 2" in r.json()["detail"]
+        r = httpx.post(f"{base}/v1/check", json=example_body(), timeout=10, headers=headers)
         assert r.status_code == 200 and r.json()["decision"] == "block"
+        assert Store.open(data_dir=data_dir).count_decisions() == 1
     finally:
         proc.terminate()
         try:

@@ -1,0 +1,90 @@
+"""API keys with roles: ``submitter`` (check; its own decisions), ``auditor`` (read all, scans), ``admin``.
+
+A key comes in ``X-API-Key`` (or ``Authorization: Bearer …``). No key: 401; a role beyond the key's: 403.
+Each key also has a request budget per minute (``$CONDUCT_RATE_LIMIT``, default 600): over it, 429.
+With auth off (``conduct-check serve --no-auth``, for a local demo) every caller acts as ``local`` admin.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import HTTPException, Request
+
+from conduct_engine.store import KeyInfo
+
+ROLE_RANK = {"submitter": 0, "auditor": 1, "admin": 2}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling."""
+
+    id: str
+    role: str
+
+    def can_read_all(self) -> bool:
+        """Auditors and admins read every decision; submitters only their own."""
+        return self.role in ("auditor", "admin")
+
+
+LOCAL = Principal("local", "admin")
+
+
+class RateLimiter:
+    """A token bucket per key (per worker process)."""
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        """Take one token for ``key``; False when its bucket is empty."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - last) * self.per_minute / 60.0)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                return False
+            self._buckets[key] = (tokens - 1, now)
+            return True
+
+
+def _secret(request: Request) -> str | None:
+    key = request.headers.get("x-api-key")
+    if key:
+        return key.strip()
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return None
+
+
+def require(*roles: str) -> Callable[[Request], Principal]:
+    """A dependency admitting the given roles (admin is always admitted)."""
+    allowed = set(roles) | {"admin"}
+
+    def dependency(request: Request) -> Principal:
+        state = request.app.state
+        if not state.auth:
+            return LOCAL
+        secret = _secret(request)
+        if not secret:
+            raise HTTPException(401, "An API key is required (header X-API-Key)",
+                                headers={"WWW-Authenticate": "ApiKey"})
+        info: KeyInfo | None = state.store.authenticate(secret)
+        if info is None:
+            raise HTTPException(401, "Unknown or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
+        if not state.rate_limiter.allow(info.id):
+            raise HTTPException(429, f"Rate limit of {state.rate_limiter.per_minute} requests per minute "
+                                "exceeded for this key", headers={"Retry-After": "1"})
+        if info.role not in allowed:
+            raise HTTPException(403, f"This needs the role {' or '.join(sorted(allowed))}; the key is a {info.role}")
+        return Principal(info.id, info.role)
+
+    return dependency

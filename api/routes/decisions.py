@@ -1,0 +1,43 @@
+"""Reading the decision log: submitters see their own decisions, auditors and admins all of them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from api.auth import Principal, require
+
+router = APIRouter(prefix="/v1", tags=["decisions"])
+Caller = Annotated[Principal, Depends(require("submitter", "auditor"))]
+
+
+def _store(request: Request) -> Any:
+    store = request.app.state.store
+    if store is None:
+        raise HTTPException(404, "This server keeps no decision log (started without a store)")
+    return store
+
+
+@router.get("/decisions/{decision_id}")
+def get_decision(decision_id: str, caller: Caller, request: Request) -> dict[str, Any]:
+    """One logged decision: the result and its log entry (a submitter only sees its own)."""
+    entry = _store(request).decision(decision_id)
+    if entry is None or (not caller.can_read_all() and entry["actor"] != caller.id):
+        raise HTTPException(404, f"No decision {decision_id!r} visible to this key")
+    return entry
+
+
+@router.get("/decisions")
+def list_decisions(caller: Caller, request: Request,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+    """The latest decisions, newest first (a submitter's own only)."""
+    actor = None if caller.can_read_all() else caller.id
+    return {"decisions": _store(request).decisions(actor=actor, limit=limit)}
+
+
+@router.get("/audit/verify")
+def verify(caller: Annotated[Principal, Depends(require("auditor"))], request: Request) -> dict[str, Any]:
+    """Walk the decision-log hash chain and report the first broken entry, if any."""
+    report = _store(request).verify_log()
+    return {"ok": report.ok, "entries": report.entries, "problem": report.problem, "seq": report.seq}

@@ -1,0 +1,120 @@
+"""The check service: what one API or CLI check does with the store around the engine.
+
+Stages: parse → reference data (stored, overridden by the request's context) → history from the
+register (only the kinds and dates the record's windows need) → evaluate → waivers → in one
+transaction, store the record (unless a dry run) and append the decision to the log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from conduct_engine.engine import Engine, _as_date
+from conduct_engine.errors import RecordError
+from conduct_engine.facts import record_date
+from conduct_engine.history import HistoryIndex
+from conduct_engine.records import parse_context
+from conduct_engine.results import Result
+from conduct_engine.store import Store, digest
+from conduct_engine.waivers import apply_waivers
+
+log = logging.getLogger("conduct_engine.decisions")
+_KEYED_LISTS = {"employees": "id", "parties": "id", "clients": "id", "applications": "id",
+                "restricted_securities": "security_code", "approved_products": "code"}
+
+
+def mask(value: Any) -> str:
+    """Personal data for logs: keep the first character, hide the rest."""
+    text = "" if value is None else str(value)
+    return text[:1] + "*" * max(len(text) - 1, 2) if text else "-"
+
+
+def merge_context(stored: dict | None, given: dict | None) -> dict | None:
+    """The request's context over the stored reference data (entries with the same id are replaced)."""
+    if not stored:
+        return given
+    if not given:
+        return stored
+    out = dict(stored)
+    for name, items in given.items():
+        key = _KEYED_LISTS.get(name)
+        if key is None or not isinstance(items, list) or not isinstance(stored.get(name), list):
+            out[name] = items
+            continue
+        given_ids = {i.get(key) for i in items if isinstance(i, dict)}
+        out[name] = [i for i in stored[name] if i.get(key) not in given_ids] + items
+    return out
+
+
+class CheckService:
+    """Checks records against the current engine, the stored history and the waivers; logs every decision."""
+
+    def __init__(self, engine: Callable[[], Engine], store: Store | None):
+        self._engine = engine
+        self.store = store
+        self._reference: tuple[Any, Any] = (None, None)
+
+    def _context(self, given: dict | None, lenient: bool) -> Any:
+        stored = self.store.reference() if self.store else None
+        merged = merge_context(stored, given)
+        return parse_context(merged, lenient=lenient) if merged is not None else None
+
+    def check(self, record: Any, *, context: dict | None = None, as_of: dt.date | str | None = None,
+              dry_run: bool = False, lenient: bool = False, actor: str | None = None, channel: str = "api") -> Result:
+        """Check one record; store it (unless ``dry_run``) and log the decision."""
+        try:
+            return self.check_many([record], context=context, as_of=as_of, dry_run=dry_run, lenient=lenient,
+                                   actor=actor, channel=channel)[0]
+        except RecordError as exc:  # one record: its errors need no index
+            raise RecordError([{**e, "loc": str(e["loc"]).removeprefix("0.")} for e in exc.errors]) from None
+
+    def check_many(self, records: list[Any], *, context: dict | None = None, as_of: dt.date | str | None = None,
+                   dry_run: bool = False, lenient: bool = False, actor: str | None = None,
+                   channel: str = "api") -> list[Result]:
+        """Check records each on its own against stored history; all are stored and logged together."""
+        engine = self._engine()
+        models = engine.parse_all(records, lenient=lenient)
+        ctx = self._context(context, lenient)
+        day = _as_date(as_of)
+        waivers = self.store.waivers() if self.store else []
+        results, dumps = [], []
+        for model in models:
+            dump = model.as_fact_dict()  # type: ignore[attr-defined]
+            history = self._history(engine, dump, day)
+            result = engine.evaluate(model, context=ctx, history=history, as_of=day)
+            results.append(apply_waivers(result, waivers, dump, day))
+            dumps.append(dump)
+        if self.store is not None:
+            with self.store.transaction() as conn:
+                if not dry_run:
+                    self.store.put_records(conn, [HistoryIndex.item(m, day) for m in models], actor)
+                for result, dump in zip(results, dumps, strict=True):
+                    self.store.log_decision(conn, result=result.model_dump(mode="json"), actor=actor,
+                                            channel=channel + ("-dry-run" if dry_run else ""),
+                                            subject=_subject(dump), input_digest=digest(dump))
+        for result, dump in zip(results, dumps, strict=True):
+            counterparty = dump.get("counterparty") or dump.get("borrower") or {}
+            log.info("decision %s %s %s %s employee=%s client=%s name=%s rules=%s", result.decision_id,
+                     result.kind, mask(result.record_id), result.decision, dump.get("employee_id", "-"),
+                     mask(counterparty.get("client_id") or dump.get("client_id")), mask(counterparty.get("name")),
+                     ",".join(v.rule_id for v in result.violations) or "-")
+        return results
+
+    def _history(self, engine: Engine, dump: dict, day: dt.date) -> HistoryIndex:
+        if self.store is None:
+            return HistoryIndex()
+        kinds, before, after = engine.history_needs(dump["kind"])
+        if not kinds:
+            return HistoryIndex()
+        own = record_date(dump["kind"], dump, day)
+        return HistoryIndex(self.store.history(kinds, own - dt.timedelta(days=before), own + dt.timedelta(days=after)))
+
+
+def _subject(dump: dict) -> str | None:
+    if dump.get("employee_id"):
+        return str(dump["employee_id"])
+    team = dump.get("team") or {}
+    return team.get("lead_investigator")

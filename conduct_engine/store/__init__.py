@@ -1,0 +1,337 @@
+"""The store: record register (history), reference data, waivers, API keys and the decision log.
+
+SQLite (WAL) in the data directory by default; PostgreSQL when ``CONDUCT_DATABASE_URL`` is set.
+SQLAlchemy Core; the schema is created and upgraded by the Alembic migrations in ``migrations/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event, func, select, update
+from sqlalchemy.engine import Engine as SAEngine
+
+from conduct_engine.history import HistoryItem
+from conduct_engine.store import schema
+
+GENESIS = "0" * 64
+ROLES = ("submitter", "auditor", "admin")
+_LOG_LOCK = 7_310_042  # PostgreSQL advisory lock id serialising decision-log appends
+
+
+def default_url(data_dir: str | Path | None = None) -> str:
+    """``$CONDUCT_DATABASE_URL``, else a SQLite file in ``$CONDUCT_DATA_DIR`` (default ./data)."""
+    url = os.environ.get("CONDUCT_DATABASE_URL")
+    if url:
+        return url
+    directory = Path(data_dir or os.environ.get("CONDUCT_DATA_DIR", "data"))
+    directory.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(directory / 'conduct.db').resolve()}"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def digest(value: Any) -> str:
+    """``sha256:…`` of a value's canonical JSON (inputs and results in the log)."""
+    return "sha256:" + hashlib.sha256(_canonical(value).encode()).hexdigest()
+
+
+_HASHED = ("decision_id", "logged_at", "actor", "channel", "kind", "record_id", "subject", "input_digest",
+           "pack_digest", "decision", "result", "prev_hash")
+
+
+def entry_hash(entry: dict) -> str:
+    """The hash of a decision-log entry: its content and the previous entry's hash (not its seq)."""
+    return hashlib.sha256(_canonical({k: entry.get(k) for k in _HASHED}).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """An authenticated API key."""
+
+    id: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of walking the decision-log chain."""
+
+    ok: bool
+    entries: int
+    problem: str | None = None
+    seq: int | None = None
+
+
+class Store:
+    """One database: open, migrate, then read and append."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine: SAEngine = create_engine(url, future=True, pool_pre_ping=True)
+        self.dialect = self.engine.dialect.name
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "begin", _sqlite_begin)
+
+    @classmethod
+    def open(cls, url: str | None = None, data_dir: str | Path | None = None) -> Store:
+        """Open (and migrate) the store at ``url`` or the default location."""
+        store = cls(url or default_url(data_dir))
+        store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        """Bring the schema to the latest Alembic revision."""
+        from alembic import command
+        from alembic.config import Config
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction (IMMEDIATE on SQLite, so writers queue instead of failing)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    # ---- records (history) ---------------------------------------------------------------
+    def put_records(self, conn: Connection, items: Iterable[HistoryItem], submitted_by: str | None) -> None:
+        """Store accepted records (a record sent again under the same kind and id replaces the old one)."""
+        for item in items:
+            values = {"kind": item.kind, "record_id": item.id, "record_date": item.day,
+                      "employee_id": item.dump.get("employee_id"), "branch": item.dump.get("branch"),
+                      "submitted_by": submitted_by, "data": item.dump, "stored_at": _now()}
+            if self.dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+            stmt = insert(schema.records).values(**values)
+            stmt = stmt.on_conflict_do_update(index_elements=["kind", "record_id"],
+                                              set_={k: stmt.excluded[k] for k in values if k not in ("kind", "record_id")})
+            conn.execute(stmt)
+
+    def history(self, kinds: set[str], start: dt.date, end: dt.date) -> list[HistoryItem]:
+        """Stored records of the given kinds dated in ``[start, end]``."""
+        if not kinds:
+            return []
+        t = schema.records
+        query = select(t.c.kind, t.c.record_id, t.c.record_date, t.c.data).where(
+            t.c.kind.in_(sorted(kinds)), t.c.record_date >= start, t.c.record_date <= end)
+        with self.engine.connect() as conn:
+            return [HistoryItem(r.kind, r.record_id, r.record_date, r.data) for r in conn.execute(query)]
+
+    def count_records(self) -> int:
+        """How many records the register holds."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(schema.records)).scalar_one())
+
+    # ---- reference data ------------------------------------------------------------------
+    def load_reference(self, data: dict, loaded_by: str | None = None) -> int:
+        """Store a reference-data load; it is in force from now on. Returns its number."""
+        with self.transaction() as conn:
+            result = conn.execute(schema.reference_data.insert().values(loaded_at=_now(), loaded_by=loaded_by,
+                                                                         data=data))
+            return int(result.inserted_primary_key[0])
+
+    def reference(self) -> dict | None:
+        """The reference data in force (the latest load), or None."""
+        t = schema.reference_data
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.c.data).order_by(t.c.seq.desc()).limit(1)).first()
+        return row.data if row else None
+
+    # ---- waivers ---------------------------------------------------------------------------
+    def add_waiver(self, *, rule_id: str, reason: str, approver: str, expires_on: dt.date,
+                   record_id: str | None = None, subject: str | None = None, created_by: str | None = None) -> dict:
+        """Record an approved exception for a record or a subject."""
+        if not record_id and not subject:
+            raise ValueError("a waiver needs a record_id or a subject")
+        row = {"id": "W-" + secrets.token_hex(6), "rule_id": rule_id, "record_id": record_id, "subject": subject,
+               "reason": reason, "approver": approver, "expires_on": expires_on, "created_at": _now(),
+               "created_by": created_by}
+        with self.transaction() as conn:
+            conn.execute(schema.waivers.insert().values(**row))
+        return self._waiver_out(row)
+
+    def waivers(self, *, include_revoked: bool = False) -> list[dict]:
+        """Waivers, newest first."""
+        t = schema.waivers
+        query = select(t).order_by(t.c.created_at.desc())
+        if not include_revoked:
+            query = query.where(t.c.revoked_at.is_(None))
+        with self.engine.connect() as conn:
+            return [self._waiver_out(dict(r._mapping)) for r in conn.execute(query)]
+
+    def revoke_waiver(self, waiver_id: str, revoked_by: str | None = None) -> bool:
+        """Revoke a waiver; False if there is no such active waiver."""
+        t = schema.waivers
+        with self.transaction() as conn:
+            result = conn.execute(update(t).where(t.c.id == waiver_id, t.c.revoked_at.is_(None))
+                                  .values(revoked_at=_now(), revoked_by=revoked_by))
+        return result.rowcount == 1
+
+    @staticmethod
+    def _waiver_out(row: dict) -> dict:
+        out = {k: row.get(k) for k in ("id", "rule_id", "record_id", "subject", "reason", "approver", "expires_on",
+                                       "created_at", "created_by", "revoked_at")}
+        for key in ("expires_on", "created_at", "revoked_at"):
+            if out[key] is not None:
+                out[key] = out[key].isoformat()
+        return out
+
+    # ---- API keys --------------------------------------------------------------------------
+    def create_key(self, name: str, role: str) -> tuple[str, str]:
+        """Create a key; returns (key id, secret). Only the secret's hash is stored."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        key_id = "K-" + secrets.token_hex(4)
+        secret = f"cc_{key_id[2:]}_{secrets.token_urlsafe(24)}"
+        with self.transaction() as conn:
+            conn.execute(schema.api_keys.insert().values(
+                id=key_id, name=name, role=role, key_hash=hashlib.sha256(secret.encode()).hexdigest(),
+                created_at=_now()))
+        return key_id, secret
+
+    def authenticate(self, secret: str) -> KeyInfo | None:
+        """The active key with this secret, or None."""
+        t = schema.api_keys
+        hashed = hashlib.sha256(secret.encode()).hexdigest()
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.c.id, t.c.name, t.c.role).where(t.c.key_hash == hashed,
+                                                                         t.c.revoked_at.is_(None))).first()
+        return KeyInfo(row.id, row.name, row.role) if row else None
+
+    def keys(self) -> list[dict]:
+        """Every key (never the secret)."""
+        t = schema.api_keys
+        with self.engine.connect() as conn:
+            return [{"id": r.id, "name": r.name, "role": r.role, "created_at": r.created_at.isoformat(),
+                     "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None}
+                    for r in conn.execute(select(t).order_by(t.c.created_at))]
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Revoke a key; False if there is no such active key."""
+        t = schema.api_keys
+        with self.transaction() as conn:
+            result = conn.execute(update(t).where(t.c.id == key_id, t.c.revoked_at.is_(None)).values(revoked_at=_now()))
+        return result.rowcount == 1
+
+    # ---- decision log ----------------------------------------------------------------------
+    def log_decision(self, conn: Connection, *, result: dict, actor: str | None, channel: str,
+                     subject: str | None, input_digest: str) -> int:
+        """Append one decision in ``conn``'s transaction (serialised: the chain needs the last hash)."""
+        if self.dialect == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOG_LOCK})")
+        t = schema.decision_log
+        last = conn.execute(select(t.c.seq, t.c.hash).order_by(t.c.seq.desc()).limit(1)).first()
+        entry = {"decision_id": result["decision_id"], "logged_at": _now().isoformat(), "actor": actor,
+                 "channel": channel, "kind": result["kind"], "record_id": result["record_id"], "subject": subject,
+                 "input_digest": input_digest, "pack_digest": result["pack"]["digest"],
+                 "decision": result["decision"], "result": _canonical(result),
+                 "prev_hash": last.hash if last else GENESIS}
+        entry["hash"] = entry_hash(entry)
+        seq = (last.seq if last else 0) + 1
+        conn.execute(t.insert().values(seq=seq, **entry))
+        return seq
+
+    def decision(self, decision_id: str) -> dict | None:
+        """One logged decision (its entry, with the result parsed)."""
+        t = schema.decision_log
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t).where(t.c.decision_id == decision_id)).first()
+        return _entry_out(dict(row._mapping)) if row else None
+
+    def decisions(self, *, actor: str | None = None, limit: int = 100) -> list[dict]:
+        """Latest decisions, newest first (only ``actor``'s when given)."""
+        t = schema.decision_log
+        query = select(t).order_by(t.c.seq.desc()).limit(limit)
+        if actor is not None:
+            query = query.where(t.c.actor == actor)
+        with self.engine.connect() as conn:
+            return [_entry_out(dict(r._mapping)) for r in conn.execute(query)]
+
+    def count_decisions(self) -> int:
+        """How many entries the decision log holds."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(schema.decision_log)).scalar_one())
+
+    def verify_log(self) -> VerifyReport:
+        """Walk the chain; name the first entry that was edited, deleted or moved."""
+        t = schema.decision_log
+        last_hash, last_seq, count = GENESIS, 0, 0
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(t).order_by(t.c.seq)):
+                entry = dict(row._mapping)
+                count += 1
+                if entry_hash(entry) != entry["hash"]:
+                    return VerifyReport(False, count, f"entry {entry['seq']} ({entry['decision_id']}) was edited: "
+                                        "its content no longer matches its hash", entry["seq"])
+                if entry["prev_hash"] != last_hash:
+                    if entry["seq"] != last_seq + 1:
+                        problem = (f"entry {last_seq + 1} was deleted: entry {entry['seq']} follows entry {last_seq}")
+                    else:
+                        problem = (f"entry {entry['seq']} ({entry['decision_id']}) is out of order: it does not "
+                                   f"follow entry {last_seq}")
+                    return VerifyReport(False, count, problem, entry["seq"])
+                last_hash, last_seq = entry["hash"], entry["seq"]
+        return VerifyReport(True, count)
+
+    # ---- pack generations ------------------------------------------------------------------
+    def pack_generation(self) -> tuple[int, str | None]:
+        """The latest pack reload (generation, digest); (0, None) before any reload."""
+        t = schema.pack_generations
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.c.generation, t.c.digest).order_by(t.c.generation.desc()).limit(1)).first()
+        return (row.generation, row.digest) if row else (0, None)
+
+    def bump_pack_generation(self, digest_: str, by: str | None) -> int:
+        """Record a reload so every worker process picks it up."""
+        t = schema.pack_generations
+        with self.transaction() as conn:
+            current = conn.execute(select(func.max(t.c.generation))).scalar() or 0
+            conn.execute(t.insert().values(generation=current + 1, digest=digest_, reloaded_at=_now(),
+                                           reloaded_by=by))
+        return current + 1
+
+
+def _entry_out(entry: dict) -> dict:
+    entry = dict(entry)
+    entry["result"] = json.loads(entry["result"])
+    return entry
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # let the "begin" hook issue BEGIN IMMEDIATE
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged decision survives a crash
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,100 @@
+"""The store's tables (SQLAlchemy Core). Migrations in ``migrations/`` create exactly these."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+#: Accepted records: the history window and join rules read (SPEC §3.4).
+records = Table(
+    "records", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("record_id", String(200), nullable=False),
+    Column("record_date", Date, nullable=False),
+    Column("employee_id", String(200)),
+    Column("branch", String(200)),
+    Column("submitted_by", String(64)),
+    Column("data", JSON, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("kind", "record_id", name="uq_records_kind_id"),
+    Index("ix_records_kind_date", "kind", "record_date"),
+)
+
+#: Reference data loads (SPEC §3.3); the latest row is in force.
+reference_data = Table(
+    "reference_data", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("loaded_by", String(64)),
+    Column("data", JSON, nullable=False),
+)
+
+#: Approved exceptions: a rule for a record or a subject (employee), until it expires.
+waivers = Table(
+    "waivers", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("rule_id", String(120), nullable=False),
+    Column("record_id", String(200)),
+    Column("subject", String(200)),
+    Column("reason", Text, nullable=False),
+    Column("approver", String(200), nullable=False),
+    Column("expires_on", Date, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(64)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", String(64)),
+)
+
+#: API keys, stored as SHA-256 hashes of the secret.
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+#: The append-only decision log; each entry carries the hash of the previous one.
+decision_log = Table(
+    "decision_log", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("decision_id", String(64), nullable=False, unique=True),
+    Column("logged_at", String(40), nullable=False),
+    Column("actor", String(64)),
+    Column("channel", String(20), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("record_id", String(200), nullable=False),
+    Column("subject", String(200)),
+    Column("input_digest", String(80), nullable=False),
+    Column("pack_digest", String(80), nullable=False),
+    Column("decision", String(10), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+#: Pack reloads, so every API worker process picks up a reload done in another.
+pack_generations = Table(
+    "pack_generations", metadata,
+    Column("generation", Integer, primary_key=True, autoincrement=False),
+    Column("digest", String(80), nullable=False),
+    Column("reloaded_at", DateTime(timezone=True), nullable=False),
+    Column("reloaded_by", String(64)),
+)
