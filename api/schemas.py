@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
 from conduct_engine.results import Result, Text
@@ -57,8 +57,8 @@ class CheckRequestV1(BaseModel):
     record: dict[str, Any] = Field(description=_RECORD_DOC)
     context: dict[str, Any] | None = Field(default=None, description=_CONTEXT_DOC)
     as_of: AsOf = Field(default=None, description=_AS_OF_DOC)
-    dry_run: bool = Field(default=False, description=_DRY_RUN_DOC)
-    lenient: bool = Field(default=False, description=_LENIENT_DOC)
+    dry_run: StrictBool = Field(default=False, description=_DRY_RUN_DOC)
+    lenient: StrictBool = Field(default=False, description=_LENIENT_DOC)
 
 
 class BatchCheckRequestV1(BaseModel):
@@ -69,8 +69,8 @@ class BatchCheckRequestV1(BaseModel):
     records: list[dict[str, Any]] = Field(description="Records to check (up to the server's batch limit).")
     context: dict[str, Any] | None = Field(default=None, description=_CONTEXT_DOC)
     as_of: AsOf = Field(default=None, description=_AS_OF_DOC)
-    dry_run: bool = Field(default=False, description=_DRY_RUN_DOC)
-    lenient: bool = Field(default=False, description=_LENIENT_DOC)
+    dry_run: StrictBool = Field(default=False, description=_DRY_RUN_DOC)
+    lenient: StrictBool = Field(default=False, description=_LENIENT_DOC)
 
 
 class BatchResultV1(BaseModel):
@@ -145,3 +145,14 @@ class MessageErrorV1(BaseModel):
     """A 4xx/5xx answer with one message."""
 
     detail: str
+
+
+#: The error answers every protected route may give (documented once, used by every router).
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": MessageErrorV1, "description": "No API key, or an unknown or revoked one"},
+    403: {"model": MessageErrorV1, "description": "The key's role may not do this"},
+    404: {"model": MessageErrorV1, "description": "No such object visible to this key"},
+    413: {"model": MessageErrorV1, "description": "Body (or batch) larger than the server accepts"},
+    422: {"model": ValidationErrorV1, "description": "Invalid input: each problem with its field path"},
+    429: {"model": MessageErrorV1, "description": "Rate limit exceeded for this key"},
+}

@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Principal, require
 from api.errors import InputError, prefixed
+from api.schemas import COMMON_RESPONSES
 from conduct_engine.engine import Engine
 from conduct_engine.errors import PackError, RecordError
 from conduct_engine.records import parse_context
 
-router = APIRouter(prefix="/v1", tags=["admin"])
+router = APIRouter(prefix="/v1", tags=["admin"], responses=COMMON_RESPONSES)
 Admin = Annotated[Principal, Depends(require("admin"))]
 Reader = Annotated[Principal, Depends(require("auditor"))]
 

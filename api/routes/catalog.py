@@ -10,12 +10,13 @@ from fastapi.responses import JSONResponse
 
 from api.auth import require
 from api.deps import get_engine
-from api.schemas import MessageErrorV1, RuleV1, StandardV1
+from api.schemas import COMMON_RESPONSES, MessageErrorV1, RuleV1, StandardV1
 from conduct_engine.engine import Engine
 from conduct_engine.packs.loader import RuleDef
 from conduct_engine.results import Text
 
-router = APIRouter(prefix="/v1", tags=["catalog"], dependencies=[Depends(require("submitter", "auditor"))])
+router = APIRouter(prefix="/v1", tags=["catalog"], responses=COMMON_RESPONSES,
+                   dependencies=[Depends(require("submitter", "auditor"))])
 
 
 @router.get("/standards", response_model=list[StandardV1])

@@ -13,6 +13,7 @@ from api.errors import InputError, prefixed
 from api.schemas import (
     BATCH_EXAMPLE,
     CHECK_EXAMPLE,
+    COMMON_RESPONSES,
     BatchCheckRequestV1,
     BatchResultV1,
     CheckRequestV1,
@@ -25,7 +26,7 @@ from conduct_engine.engine import Engine
 from conduct_engine.errors import RecordError
 from conduct_engine.records import Context, parse_context
 
-router = APIRouter(prefix="/v1", tags=["check"])
+router = APIRouter(prefix="/v1", tags=["check"], responses=COMMON_RESPONSES)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ValidationErrorV1, "description": "Invalid input: each problem with its field path"},
     413: {"model": MessageErrorV1, "description": "Body (or batch) larger than the server accepts"}}

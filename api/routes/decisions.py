@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from api.auth import Principal, require
+from api.schemas import COMMON_RESPONSES
 
-router = APIRouter(prefix="/v1", tags=["decisions"])
+router = APIRouter(prefix="/v1", tags=["decisions"], responses=COMMON_RESPONSES)
 Caller = Annotated[Principal, Depends(require("submitter", "auditor"))]
 
 
