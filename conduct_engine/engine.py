@@ -125,6 +125,20 @@ class Engine:
             return set(), 0, 0
         return {a.over for a in aggs}, max(a.within_days for a in aggs), max(a.after_days for a in aggs)
 
+    def history_employees(self, dump: dict) -> set[str] | None:
+        """The employees whose history can matter to this record, when every window is keyed by employee
+        (so the store loads only their records); None when some window is not."""
+        out: set[str] = set()
+        for agg in self.packs.aggregates.values():
+            if dump["kind"] not in agg.applies_to:
+                continue
+            record_field = agg.match.get("employee_id")
+            if record_field is None:
+                return None
+            value = _get(dump, record_field)
+            out.update(str(v) for v in (value if isinstance(value, list) else [value]) if v is not None)
+        return out
+
     def parse(self, record: Any, *, lenient: bool = False) -> BaseModel:
         """Parse a record with the pack's currency table."""
         if isinstance(record, BaseModel):

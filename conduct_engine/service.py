@@ -110,7 +110,8 @@ class CheckService:
         if not kinds:
             return HistoryIndex()
         own = record_date(dump["kind"], dump, day)
-        return HistoryIndex(self.store.history(kinds, own - dt.timedelta(days=before), own + dt.timedelta(days=after)))
+        return HistoryIndex(self.store.history(kinds, own - dt.timedelta(days=before), own + dt.timedelta(days=after),
+                                               engine.history_employees(dump)))
 
 
 def _subject(dump: dict) -> str | None:

@@ -133,13 +133,16 @@ class Store:
                                               set_={k: stmt.excluded[k] for k in values if k not in ("kind", "record_id")})
             conn.execute(stmt)
 
-    def history(self, kinds: set[str], start: dt.date, end: dt.date) -> list[HistoryItem]:
-        """Stored records of the given kinds dated in ``[start, end]``."""
-        if not kinds:
+    def history(self, kinds: set[str], start: dt.date, end: dt.date,
+                employees: set[str] | None = None) -> list[HistoryItem]:
+        """Stored records of the given kinds dated in ``[start, end]`` (of those employees only, if given)."""
+        if not kinds or employees == set():
             return []
         t = schema.records
         query = select(t.c.kind, t.c.record_id, t.c.record_date, t.c.data).where(
             t.c.kind.in_(sorted(kinds)), t.c.record_date >= start, t.c.record_date <= end)
+        if employees is not None:
+            query = query.where(t.c.employee_id.in_(sorted(employees)))
         with self.engine.connect() as conn:
             return [HistoryItem(r.kind, r.record_id, r.record_date, r.data) for r in conn.execute(query)]
 

@@ -33,6 +33,7 @@ records = Table(
     Column("stored_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("kind", "record_id", name="uq_records_kind_id"),
     Index("ix_records_kind_date", "kind", "record_date"),
+    Index("ix_records_employee_kind_date", "employee_id", "kind", "record_date"),
 )
 
 #: Reference data loads (SPEC §3.3); the latest row is in force.
