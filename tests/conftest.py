@@ -8,14 +8,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
+#: A frozen copy of the first seven rules: engine tests assert exact outcomes and must not move when the
+#: real packs grow (the packs' own tests live beside the rules and run in tests/packs).
+STARTER_RULES = ROOT / "tests" / "data" / "starter_rules"
 SHARED = ROOT.parent / "shared"
 
 
 @pytest.fixture(scope="session")
 def engine():
-    """The engine over the bundled rules (compiled once)."""
+    """The engine over the frozen starter rules (compiled once)."""
     from conduct_engine.engine import Engine
-    return Engine.from_paths(RULES)
+    return Engine.from_paths(STARTER_RULES)
 
 
 @pytest.fixture()

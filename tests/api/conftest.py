@@ -13,12 +13,13 @@ with warnings.catch_warnings():
 
 from api import create_app
 from conduct_engine.engine import Engine
+from tests.conftest import STARTER_RULES
 
 
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     """One engine for the whole session (loading compiles the packs)."""
-    return Engine.from_paths()
+    return Engine.from_paths(STARTER_RULES)  # frozen rules: API tests assert exact outcomes
 
 
 @pytest.fixture()

@@ -14,7 +14,7 @@ from conduct_engine.store import Store
 
 PG_URL = os.environ.get("CONDUCT_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 #: A fixed copy of the first conduct rules: store tests must not move when the real packs grow.
-RULES = Path(__file__).resolve().parent / "rules"
+RULES = Path(__file__).resolve().parents[1] / "data" / "starter_rules"
 
 
 def _reset_postgres(url: str) -> None:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from conduct_engine.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
+STARTER = ["--pack", str(ROOT / "tests" / "data" / "starter_rules")]
 runner = CliRunner()
 
 
@@ -21,7 +22,8 @@ def _write(tmp_path: Path, name: str, data) -> str:
 
 
 def test_check_example_blocks_exit_1():
-    result = runner.invoke(app, ["check", str(ROOT / "examples/gift_shopping_card.record.json"), "--as-of", "2026-11-30"])
+    result = runner.invoke(app, ["check", str(ROOT / "examples/gift_shopping_card.record.json"), "--as-of", "2026-11-30",
+                                *STARTER])
     assert result.exit_code == 1
     out = json.loads(result.stdout.strip())
     assert out["decision"] == "block" and out["violations"][0]["rule_id"] == "BRB-CASH-EQUIV"
@@ -29,7 +31,7 @@ def test_check_example_blocks_exit_1():
 
 
 def test_check_accepts_the_http_request_body():
-    result = runner.invoke(app, ["check", str(ROOT / "examples/gift_shopping_card.json")])
+    result = runner.invoke(app, ["check", str(ROOT / "examples/gift_shopping_card.json"), *STARTER])
     assert result.exit_code == 1
     out = json.loads(result.stdout.strip())
     assert (out["decision"], out["as_of"]) == ("block", "2026-11-30")
@@ -37,7 +39,7 @@ def test_check_accepts_the_http_request_body():
 
 def test_check_pass_exit_0_and_jsonl(tmp_path, gift):
     lines = "\n".join(json.dumps({**gift, "id": f"G-{i}"}) for i in range(3))
-    result = runner.invoke(app, ["check", _write(tmp_path, "r.jsonl", lines)])
+    result = runner.invoke(app, ["check", _write(tmp_path, "r.jsonl", lines), *STARTER])
     assert result.exit_code == 0
     assert [json.loads(line)["decision"] for line in result.stdout.splitlines()] == ["pass"] * 3
 
@@ -45,8 +47,8 @@ def test_check_pass_exit_0_and_jsonl(tmp_path, gift):
 def test_fail_on_block_relaxes_review(tmp_path, gift):
     gift.update(value_cny=800, disposition="kept")  # review only
     path = _write(tmp_path, "r.json", gift)
-    assert runner.invoke(app, ["check", path]).exit_code == 1
-    assert runner.invoke(app, ["check", path, "--fail-on", "block"]).exit_code == 0
+    assert runner.invoke(app, ["check", path, *STARTER]).exit_code == 1
+    assert runner.invoke(app, ["check", path, "--fail-on", "block", *STARTER]).exit_code == 0
 
 
 def test_bad_input_exit_2(tmp_path, gift):
