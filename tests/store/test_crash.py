@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from conduct_engine.store import Store
+from tests.store.conftest import PG_URL, _postgres_available, _reset_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,9 +26,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(port: int, data_dir: Path) -> subprocess.Popen:
+def _start(port: int, data_dir: Path, url: str | None) -> subprocess.Popen:
     env = {**os.environ, "CONDUCT_DATA_DIR": str(data_dir), "CONDUCT_AUTH": "on"}
     env.pop("CONDUCT_DATABASE_URL", None)
+    if url:
+        env["CONDUCT_DATABASE_URL"] = url
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.app:app_factory", "--host",
                              "127.0.0.1", "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -43,11 +46,18 @@ def _start(port: int, data_dir: Path) -> subprocess.Popen:
 
 
 @pytest.mark.slow
-def test_sigkill_under_load_loses_no_acknowledged_decision(tmp_path):
-    Store.open(data_dir=tmp_path).close()
-    secret = Store.open(data_dir=tmp_path).create_key("load", "submitter")[1]
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_sigkill_under_load_loses_no_acknowledged_decision(tmp_path, backend):
+    url = None
+    if backend == "postgresql":
+        reason = _postgres_available(PG_URL)
+        if reason:
+            pytest.skip(reason)
+        _reset_postgres(PG_URL)
+        url = PG_URL
+    secret = Store.open(url, data_dir=tmp_path).create_key("load", "submitter")[1]
     port = _free_port()
-    proc = _start(port, tmp_path)
+    proc = _start(port, tmp_path, url)
     acknowledged: list[str] = []
     stop = threading.Event()
 
@@ -77,9 +87,9 @@ def test_sigkill_under_load_loses_no_acknowledged_decision(tmp_path):
         t.join()
     assert len(acknowledged) > 20, "too little load to mean anything"
 
-    proc = _start(port, tmp_path)  # restart on the same files
+    proc = _start(port, tmp_path, url)  # restart on the same database
     try:
-        store = Store.open(data_dir=tmp_path)
+        store = Store.open(url, data_dir=tmp_path)
         logged = {d["decision_id"] for d in store.decisions(limit=100_000)}
         missing = [d for d in acknowledged if d not in logged]
         assert missing == []
