@@ -188,8 +188,8 @@ class Engine:
         own_date = record_date(kind, dump, as_of)
         aggregates = {name: value for name, agg in self.packs.aggregates.items() if kind in agg.applies_to
                       and (value := history.aggregate(name, agg, kind, dump, own_date)) is not None}
-        derived = {name: value for name, d in self.packs.derived.items() if kind in d.applies_to
-                   and (value := d.compute(dump)) is not None}
+        derived = {name: computed for name, d in self.packs.derived.items() if kind in d.applies_to
+                   and (computed := d.compute(dump)) is not None}
         factset = record_facts(kind, dump, as_of=as_of, own_date=own_date,
                                aggregates={n: a.value for n, a in aggregates.items()},
                                wanted=self._wanted.get(kind, set()), extra=derived)
@@ -224,8 +224,8 @@ class Engine:
         rdef = self.packs.rules[firing.rule_id]
         rule = rdef.rule
         dump = prepared.dump
-        matched = {alias: prepared.factset.originals.get(fact.get("id"), {}) for alias, fact in firing.facts.items()
-                   if alias != ANCHOR}
+        matched = {alias: prepared.factset.originals.get(str(fact.get("id")), {})
+                   for alias, fact in firing.facts.items() if alias != ANCHOR}
 
         def record_value(path: str) -> Any:
             if path.startswith("agg."):

@@ -99,7 +99,7 @@ def _fact(fact_type: str, data: dict, fact_id: str, omitted: list[str], where: s
     return fact
 
 
-def _split_children(fact_type: str, dump: dict) -> tuple[dict, list[tuple[str, str, list[dict]]]]:
+def _split_children(fact_type: str, dump: dict) -> tuple[dict, list[tuple[str, str | None, list[dict]]]]:
     """Remove list-of-object fields from ``dump``; return (rest, [(child type, parent key, items)])."""
     schema = catalog()[fact_type]
     rest = dict(dump)
@@ -121,7 +121,7 @@ def _split_children(fact_type: str, dump: dict) -> tuple[dict, list[tuple[str, s
 
 def _team_facts(team: dict) -> list[dict]:
     """One ``team_member`` fact per person and role in a loan file's team."""
-    facts = []
+    facts: list[dict] = []
     for field_name, role in TEAM_FIELDS.items():
         people = team.get(field_name)
         for person in people if isinstance(people, list) else [people] if people else []:

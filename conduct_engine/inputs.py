@@ -48,10 +48,9 @@ def parse_records(name: str, text: str) -> list[Any]:
                 continue
             try:
                 records.append(json.loads(line))
-            except json.JSONDecodeError:
-                if number == 1 and len(stripped.splitlines()) == 1:
-                    exc = first
-                raise _error(f"{name}:{number}", f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+            except json.JSONDecodeError as line_error:
+                bad = first if number == 1 and len(stripped.splitlines()) == 1 else line_error
+                raise _error(f"{name}:{number}", f"invalid JSON: {bad.msg} at column {bad.colno}") from None
         return records
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +68,7 @@ def engine_path(path: str) -> str:
     return "_id" if path == "id" else path
 
 
-def did_you_mean(name: str, candidates: list[str] | tuple[str, ...] | set[str]) -> str | None:
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """The closest candidate to a misspelt name, if any is close enough."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return close[0] if close else None

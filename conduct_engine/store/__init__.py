@@ -157,7 +157,9 @@ class Store:
         with self.transaction() as conn:
             result = conn.execute(schema.reference_data.insert().values(loaded_at=_now(), loaded_by=loaded_by,
                                                                          data=data))
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     def reference(self) -> dict | None:
         """The reference data in force (the latest load), or None."""
@@ -201,8 +203,9 @@ class Store:
         out = {k: row.get(k) for k in ("id", "rule_id", "record_id", "subject", "reason", "approver", "expires_on",
                                        "created_at", "created_by", "revoked_at")}
         for key in ("expires_on", "created_at", "revoked_at"):
-            if out[key] is not None:
-                out[key] = out[key].isoformat()
+            value = out[key]
+            if value is not None:
+                out[key] = value.isoformat()
         return out
 
     # ---- API keys --------------------------------------------------------------------------

@@ -82,3 +82,9 @@ def test_schema_command():
     result = runner.invoke(app, ["schema", "gift"])
     assert result.exit_code == 0 and json.loads(result.stdout)["properties"]["form"]
     assert runner.invoke(app, ["schema", "gfit"]).exit_code == 2
+
+
+def test_bad_second_json_line_names_its_line(tmp_path, gift):
+    path = _write(tmp_path, "r.jsonl", json.dumps(gift) + "\n{\"id\": \n")
+    result = runner.invoke(app, ["check", path, *STARTER])
+    assert result.exit_code == 2 and "r.jsonl:2: invalid JSON" in result.stderr
