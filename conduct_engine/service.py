@@ -55,11 +55,20 @@ class CheckService:
     def __init__(self, engine: Callable[[], Engine], store: Store | None):
         self._engine = engine
         self.store = store
-        self._reference: tuple[Any, Any] = (None, None)
+        self._reference: tuple[int | None, Any] = (None, None)  # (load number, parsed Context)
 
     def _context(self, given: dict | None, lenient: bool) -> Any:
-        stored = self.store.reference() if self.store else None
-        merged = merge_context(stored, given)
+        if self.store is None:
+            return parse_context(given, lenient=lenient) if given is not None else None
+        seq = self.store.reference_seq()
+        if given is None:  # the stored reference data alone: parse it once per load, not per request
+            cached_seq, cached = self._reference
+            if cached_seq != seq:
+                _, data = self.store.reference_version()
+                cached = parse_context(data) if data is not None else None
+                self._reference = (seq, cached)
+            return cached
+        merged = merge_context(self.store.reference(), given)
         return parse_context(merged, lenient=lenient) if merged is not None else None
 
     def check(self, record: Any, *, context: dict | None = None, as_of: dt.date | str | None = None,

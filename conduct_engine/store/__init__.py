@@ -163,10 +163,23 @@ class Store:
 
     def reference(self) -> dict | None:
         """The reference data in force (the latest load), or None."""
+        return self.reference_version()[1]
+
+    def reference_version(self) -> tuple[int, dict | None]:
+        """(load number, data) of the reference data in force; (0, None) before any load."""
         t = schema.reference_data
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.c.data).order_by(t.c.seq.desc()).limit(1)).first()
-        return row.data if row else None
+            seq = conn.execute(select(func.max(t.c.seq))).scalar()
+            if seq is None:
+                return 0, None
+            row = conn.execute(select(t.c.data).where(t.c.seq == seq)).first()
+        return int(seq), row.data if row else None
+
+    def reference_seq(self) -> int:
+        """The load number of the reference data in force (0 before any load): cheap, for caches."""
+        t = schema.reference_data
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.max(t.c.seq))).scalar() or 0)
 
     # ---- waivers ---------------------------------------------------------------------------
     def add_waiver(self, *, rule_id: str, reason: str, approver: str, expires_on: dt.date,
