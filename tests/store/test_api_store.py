@@ -127,6 +127,10 @@ def test_reference_data_used_by_checks(api, keys):
         {"type": "fund_sales", "status": "valid", "expires_on": "2027-12-31"}]}]}
     r = api.post("/v1/check", json={"record": sale, "context": ctx, "dry_run": True}, headers=h(keys["submitter"]))
     assert "CMP-FUND-NO-CERT" not in _rules(r.json())
+    # a new load is in force at once (the parsed reference data is cached per load)
+    assert api.put("/v1/reference", json=ctx, headers=h(keys["admin"])).status_code == 200
+    r = api.post("/v1/check", json={"record": sale, "dry_run": True}, headers=h(keys["submitter"])).json()
+    assert "CMP-FUND-NO-CERT" not in _rules(r)
 
 
 def test_broken_reload_keeps_old_packs_serving(api, keys, rules_copy):
