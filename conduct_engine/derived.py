@@ -10,12 +10,22 @@ durable_rules cannot count business days or take the minimum of a list, so a pac
 and rules read ``declaration_lag_bd`` like a field. Functions (the only ones; nothing is eval'ed):
 
 - ``days(a, b)`` calendar days from date/datetime ``a`` to ``b`` (``b - a``, whole days of the dates)
-- ``hours(a, b)`` hours from datetime ``a`` to ``b``
+- ``hours(a, b)`` hours from datetime ``a`` to ``b``; ``minutes(a, b)`` the same in whole minutes (rounded down)
+- ``length(text)`` the number of characters of a text field (blanks at either end not counted)
 - ``business_days(a, b)`` Monday–Friday days after ``a`` up to and including ``b`` (less the
   ``holidays`` parameter when the pack defines one); negative when ``b`` is before ``a``
 - ``count(list)`` items in a list; ``sum(list.field)``, ``min(list.field)``, ``max(list.field)``
   over a list of objects (dates give day numbers, so they compare with dates);
   ``distinct(list.field, exclude=[…])`` the number of distinct values
+- ``first(list.field)`` the value of the first item (file order) that has one
+- ``missing_from(a, b)`` how many values of field ``a`` (one value or a list) are not in field ``b``
+  (a list or one value), e.g. investigators who did not sign the report; missing when ``a`` or
+  ``b`` is absent
+- item filters: ``count``, ``sum``, ``min``, ``max``, ``distinct`` and ``first`` take keyword
+  filters on the items' own fields, a value or a list of values:
+  ``max(materials.as_of, type=["audited_fs", "interim_fs"])``,
+  ``first(materials.figures.revenue_cny, type="tax_returns")``,
+  ``count(materials, source_type="client_provided", verification_method="none")``
 A value whose inputs are missing is missing, so rules that need it do not fire.
 """
 
@@ -30,7 +40,8 @@ from typing import Any
 from conduct_engine.packs.expressions import ExprError, day_number, did_you_mean
 from conduct_engine.packs.fields import FieldType, catalog, lookup
 
-FUNCTIONS = ("days", "hours", "business_days", "count", "sum", "min", "max", "distinct")
+FUNCTIONS = ("days", "hours", "business_days", "count", "sum", "min", "max", "distinct", "first",
+             "missing_from", "minutes", "length")
 
 
 @dataclass(frozen=True)
@@ -117,17 +128,36 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
             if lookup(fields, path) is None and not _child_path_ok(kind, path):
                 raise ExprError("derived.field", f"{kind} has no field {path!r}", did_you_mean(path, fields))
     exclude: set[Any] = set()
+    filters: dict[str, frozenset[Any]] = {}
     for kw in node.keywords:
-        if kw.arg != "exclude" or func != "distinct":
+        if kw.arg == "exclude" and func == "distinct":
+            exclude = set(ast.literal_eval(kw.value))
+        elif kw.arg is not None and func in _FILTERED and paths:
+            filters[kw.arg] = _filter_values(func, kw.arg, kw.value)
+            for kind in applies_to:
+                if not _child_path_ok(kind, f"{_list_path(kind, paths[0])}.{kw.arg}"):
+                    raise ExprError("derived.argument", f"{func}(): the items of {paths[0]!r} have no field "
+                                    f"{kw.arg!r}")
+        else:
             raise ExprError("derived.argument", f"{func}() takes no keyword {kw.arg!r}")
-        exclude = set(ast.literal_eval(kw.value))
     holidays = frozenset(dt.date.fromisoformat(str(h)) for h in params.get("holidays", []) or [])
-    two = func in ("days", "hours", "business_days")
+    two = func in ("days", "hours", "business_days", "missing_from", "minutes")
     if len(paths) != (2 if two else 1):
         raise ExprError("derived.argument", f"{func}() takes {2 if two else 1} field(s)")
     ftype = FieldType("number")
 
-    if two:
+    if func == "missing_from":
+        first_path, second_path = paths
+
+        def compute(dump: dict) -> float | int | None:
+            values, within = _get(dump, first_path), _get(dump, second_path)
+            if values is None or within is None:
+                return None
+            if not isinstance(within, list):
+                within = [within]
+            wanted = values if isinstance(values, list) else [values]
+            return sum(1 for v in wanted if v is not None and v not in within)
+    elif two:
         first, second = paths
 
         def compute(dump: dict) -> float | int | None:
@@ -140,10 +170,18 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
                 return business_days(_date(a), _date(b), holidays)
             if not (isinstance(a, dt.datetime) and isinstance(b, dt.datetime)):
                 return None
+            if func == "minutes":
+                return int((b - a).total_seconds() // 60)
             return round((b - a).total_seconds() / 3600, 4)
+    elif func == "length":
+        (text_path,) = paths
+
+        def compute(dump: dict) -> float | int | None:
+            text = _get(dump, text_path)
+            return len(text.strip()) if isinstance(text, str) else None
     else:
         (path,) = paths
-        if func in ("min", "max") and _is_date(applies_to, path):
+        if func in ("min", "max", "first") and _is_date(applies_to, path):
             ftype = FieldType("date")
 
         def compute(dump: dict) -> float | int | None:
@@ -151,6 +189,9 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
             if found is None:
                 return None
             items, field = found
+            if filters:
+                items = [i for i in items if isinstance(i, dict)
+                         and all(_get(i, f) in allowed for f, allowed in filters.items())]
             if func == "count":
                 return len(items)
             values = [_get(i, field) if field else i for i in items]
@@ -164,9 +205,37 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
             numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
             if not numbers:
                 return None
-            return {"sum": sum, "min": min, "max": max}[func](numbers)
+            if func == "first":
+                return numbers[0]
+            if func == "sum":
+                return sum(numbers)
+            return min(numbers) if func == "min" else max(numbers)
 
     return Derived(name, tuple(applies_to), ftype, compute)
+
+
+_FILTERED = ("count", "sum", "min", "max", "distinct", "first")
+
+
+def _filter_values(func: str, name: str, node: ast.expr) -> frozenset[Any]:
+    """The values an item filter ``name=…`` accepts: one literal or a list of literals."""
+    try:
+        value = ast.literal_eval(node)
+    except ValueError:
+        raise ExprError("derived.argument", f"{func}(): filter {name}= takes a value or a list of values, "
+                        f"got {ast.unparse(node)!r}") from None
+    values = value if isinstance(value, (list, tuple)) else [value]
+    if not values or not all(isinstance(v, (str, int, float, bool)) for v in values):
+        raise ExprError("derived.argument", f"{func}(): filter {name}= takes texts, numbers or yes/no values")
+    return frozenset(values)
+
+
+def _list_path(kind: str, path: str) -> str:
+    """The list part of ``materials.figures.revenue_cny`` (``materials``), for checking filter fields."""
+    for list_path in catalog()[kind].children:
+        if path == list_path or path.startswith(list_path + "."):
+            return list_path
+    return path
 
 
 def _child_path_ok(kind: str, path: str) -> bool:

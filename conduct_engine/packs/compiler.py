@@ -59,6 +59,38 @@ class RuleCompileError(ExprError):
         self.where = where
 
 
+def _is_join(cond: dict) -> bool:
+    """``{field: {alias: path}}``: an equality with another fact's field."""
+    return len(cond) == 1 and all(not k.startswith("$") and isinstance(v, dict) and len(v) == 1
+                                  and not next(iter(v)).startswith("$") for k, v in cond.items())
+
+
+def _joins_first(conds: list[dict]) -> list[dict]:
+    """Type anchor, then equalities with other facts, then the rest.
+
+    durable_rules drops a cross-fact equality that follows an ``$or`` in the same ``$and`` and the rule
+    then fires for facts that do not join (measured: ``role in [...] and employee_id == inv.employee_id``
+    matched E-200 with E-100). Put the joins first.
+    """
+    anchor, rest = conds[:1], conds[1:]
+    return anchor + [c for c in rest if _is_join(c)] + [c for c in rest if not _is_join(c)]
+
+
+def _reject_nested_joins(conds: list[dict]) -> None:
+    """A comparison with another fact must be a plain conjunct, never inside ``or``."""
+    def nested(node: object, depth: int) -> bool:
+        if isinstance(node, dict):
+            if depth > 0 and _is_join(node):
+                return True
+            return any(nested(v, depth + (k == "$or")) for k, v in node.items() if k in ("$and", "$or"))
+        if isinstance(node, list):
+            return any(nested(v, depth) for v in node)
+        return False
+    if any(nested(c, 0) for c in conds):
+        raise ExprError("condition.join", "a comparison with another fact's field cannot sit inside 'or'; "
+                        "split the rule in two")
+
+
 def parse_match(text: str) -> JoinSpec:
     """Parse one ``match`` entry."""
     m = _MATCH.match(text or "")
@@ -126,6 +158,7 @@ def compile_rule(rule: schema.Rule, params: dict[str, Any], aggregates: dict[str
             refs[join.alias] = set()
             if join.where:
                 compiled = compile_condition(join.where, Scope(join.alias, jfields, params, dict(visible)))
+                _reject_nested_joins(compiled.conditions)
                 conds[join.alias] += compiled.conditions
                 record_copies |= compiled.record_copies
                 for alias, path in compiled.refs:
@@ -149,7 +182,8 @@ def compile_rule(rule: schema.Rule, params: dict[str, Any], aggregates: dict[str
         negated = any(j.alias == alias and j.negated for j in joins)
         return f"{alias}$not" if negated else alias
 
-    all_ = [{_alias_key(alias): {"$and": c} if len(c) > 1 else c[0]} for alias, c in conds.items()]
+    all_ = [{_alias_key(alias): {"$and": c} if len(c) > 1 else c[0]}
+            for alias, c in ((a, _joins_first(c)) for a, c in conds.items())]
     definition = {"all": all_, "run": f"violation:{rule.id}"}
     return joins, refs, params_used, definition, record_copies
 

@@ -31,7 +31,7 @@ CHILD_FACTS: dict[tuple[str, str], tuple[str, str | None]] = {
     ("loan_file", "loan.collection_actions"): ("collection_action", None),
     ("employee", "certifications"): ("certification", "employee_id"),
     ("employee", "relations"): ("employee_relation", "employee_id"),
-    ("party", "related"): ("party_relation", "party_id"),
+    ("party", "related"): ("party_relation", "from_party_id"),  # party_id is the related party
 }
 
 #: A loan file's team as facts of their own (``team_member``), one per person and role, so rules

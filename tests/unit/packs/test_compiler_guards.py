@@ -96,3 +96,63 @@ rules:
     base = {"id": "G", "kind": "gift", "employee_id": "E", "direction": "received", "form": "goods"}
     assert engine.evaluate({**base, "value_cny": 501}).decision == "review"
     assert engine.evaluate({**base, "value_cny": 500}).decision == "pass"
+
+
+def test_joins_come_before_or_in_every_alias():
+    """durable_rules ignores a cross-fact equality placed after an $or (false firings): joins go first."""
+    from conduct_engine.engine import Engine
+    from conduct_engine.packs.compiler import _is_join
+    from tests.conftest import RULES
+    for rule_id, rdef in Engine.from_paths(RULES).packs.rules.items():
+        for entry in rdef.definition["all"]:
+            (cond,) = entry.values()
+            parts = cond.get("$and", [cond]) if isinstance(cond, dict) else [cond]
+            seen_other = False
+            for part in parts[1:]:
+                if _is_join(part):
+                    assert not seen_other, rule_id
+                elif not (len(part) == 1 and "$ex" in part):
+                    seen_other = True
+
+
+def test_or_then_join_does_not_fire_falsely(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from conduct_engine.engine import Engine
+    root = tmp_path / "rules"
+    src = Path(__file__).resolve().parents[3] / "rules"
+    root.mkdir()
+    for name in ("standards.yaml", "bundle.yaml"):
+        shutil.copy(src / name, root / name)
+    (root / "p.yaml").write_text("""
+pack: t
+version: '1'
+rules:
+  - id: TST-SEP
+    standard: dd.objectivity
+    severity: block
+    applies_to: loan_file
+    match:
+      - team_member as inv where role == "lead_investigator"
+      - team_member as dup where role in ["reviewer", "approver"] and employee_id == inv.employee_id
+    message: {zh: 测试, en: test}
+    remediation: {zh: 测试, en: test}
+    source: test
+    tests: {fires: [{}], silent: [{}]}
+""", encoding="utf-8")
+    engine = Engine.from_paths(root)
+    base = {"id": "L", "kind": "loan_file", "product_type": "working_capital", "requested_amount_cny": 1,
+            "term_months": 12, "borrower": {"party_id": "P"}}
+    ok = engine.evaluate({**base, "team": {"lead_investigator": "E-100", "reviewers": ["E-200"]}})
+    bad = engine.evaluate({**base, "team": {"lead_investigator": "E-100", "approvers": ["E-100"]}})
+    assert ok.decision == "pass" and bad.decision == "block"
+
+
+def test_join_inside_or_is_rejected():
+    other = {ANCHOR: catalog()["loan_file"].fields, "inv": catalog()["team_member"].fields}
+    from conduct_engine.packs.compiler import _reject_nested_joins
+    scope = Scope("dup", catalog()["team_member"].fields, {}, other)
+    compiled = compile_condition('role == "reviewer" or employee_id == inv.employee_id', scope)
+    with pytest.raises(ExprError, match="cannot sit inside 'or'"):
+        _reject_nested_joins(compiled.conditions)
