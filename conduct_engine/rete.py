@@ -35,6 +35,7 @@ from conduct_engine.errors import EngineError
 PATCH_TAG = "conductfix1"
 SENTINEL_TYPE = "__end__"
 _ERROR_CODE = re.compile(r"error code: (\d+)")
+_EXPONENT = re.compile(r"[:,\[]\s*-?\d+(\.\d+)?[eE]")  # a JSON number in exponent form
 
 
 def engine_version() -> str:
@@ -176,16 +177,18 @@ class ReteEngine:
     def evaluate(self, name: str, facts: list[dict]) -> list[Firing]:
         """Assert ``facts`` (children first, anchor, then the sentinel is added) in one session."""
         sid = uuid.uuid4().hex
-        batch = []
         for fact in facts:
             if _count_properties(fact) > MAX_PROPERTIES:
                 raise EngineError("too_many_properties", f"fact {fact.get('id')!r} has more than "
                                   f"{MAX_PROPERTIES} properties, beyond what the engine can hold")
-            clean = _clean(fact)
-            clean["sid"] = sid
-            batch.append(clean)
+        batch = [{**fact, "sid": sid} for fact in facts]
         batch.append({"t": SENTINEL_TYPE, "id": "__end__", "sid": sid})
-        payload = json.dumps(batch, ensure_ascii=False, allow_nan=False)
+        try:
+            payload = json.dumps(batch, ensure_ascii=False, allow_nan=False)
+        except ValueError as exc:  # NaN or infinity
+            raise EngineError("normalise", f"a number cannot be asserted: {exc}") from None
+        if _EXPONENT.search(payload):  # rare: only then rewrite numbers (the engine cannot parse 1e-05)
+            payload = json.dumps([_clean(f) for f in batch], ensure_ascii=False, allow_nan=False)
         with self._lock:
             ruleset = self._host.get_ruleset(name)
             errors: list[BaseException] = []

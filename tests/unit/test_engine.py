@@ -197,3 +197,11 @@ def test_decide():
     assert decide([v("advisory")]) == "pass"
     assert decide([v("advisory"), v("review")]) == "review"
     assert decide([v("review"), v("block")]) == "block"
+
+
+def test_exponent_numbers_are_rewritten_for_the_engine(engine, gift):
+    """json.dumps writes 1e-05 and 1e+16, which the engine's parser rejects (error 204)."""
+    gift.update(value_cny=1e16, disposition="kept")
+    assert "BRB-GIFT-KEEP" in _ids(engine.evaluate(gift))
+    gift.update(value_cny=0.00001)
+    assert engine.evaluate(gift).decision == "pass"
