@@ -27,6 +27,7 @@ test: install
 
 bench: install
 	$(BIN)/python -m tests.bench.run_bench
+	$(BIN)/python -m tests.bench.scan_bench
 
 lint: install
 	$(BIN)/ruff check conduct_engine api tests scripts

@@ -12,6 +12,7 @@ from api import errors
 from api.auth import RateLimiter
 from api.limits import BodyLimitMiddleware
 from api.routes import admin, catalog, check, decisions, health
+from api.routes import scans as scan_routes
 from api.settings import Settings
 from conduct_engine.engine import Engine, default_rules_dir
 from conduct_engine.service import CheckService
@@ -44,6 +45,7 @@ def create_app(engine: Engine | None = None, *, store: Store | None = None, auth
     errors.install(app)
     for module in (check, decisions, catalog, admin, health):
         app.include_router(module.router)
+    app.include_router(scan_routes.router)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from conduct_engine.errors import ConductError, PackError, RecordError
+from conduct_engine.scan.command import scan
 
 app = typer.Typer(help="Conduct and due-diligence checks for customer managers.", no_args_is_help=True,
                   add_completion=False)
@@ -295,6 +296,9 @@ def audit_verify() -> None:
         return
     err.print(f"BROKEN at entry {report.seq}: {report.problem}", markup=False)
     raise typer.Exit(EXIT_FINDINGS)
+
+
+app.command("scan")(scan)
 
 
 def main() -> None:

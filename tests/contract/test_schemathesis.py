@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, settings
+from schemathesis import checks
 
 from api.app import create_app
 from conduct_engine.store import Store

@@ -1,0 +1,114 @@
+"""Audit scans as jobs: start one (upload a file, or — admins — name a server-side path), follow its
+progress, fetch its report in any format (SPEC §5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import FileResponse
+
+from api.auth import Principal, require
+from api.errors import InputError
+from api.schemas import COMMON_RESPONSES, MessageErrorV1
+from conduct_engine.reports import FORMATS, MEDIA_TYPES
+from conduct_engine.scan import ScanInputError, jobs
+from conduct_engine.scan.job import data_dir
+from conduct_engine.scan.mapping import Mapping
+
+router = APIRouter(prefix="/v1", tags=["scans"], responses=COMMON_RESPONSES)
+Auditor = Annotated[Principal, Depends(require("auditor"))]
+_SUFFIX = {"jsonl": "jsonl", "csv": "csv", "sarif": "sarif.json", "junit": "junit.xml", "html": "html", "xlsx": "xlsx"}
+
+
+def _bad(loc: str, msg: str) -> InputError:
+    return InputError([{"loc": loc, "msg": msg, "type": "value_error"}])
+
+
+def import_root() -> Path:
+    """The only folder admins may scan server-side: ``$CONDUCT_SCAN_ROOT`` or ``<data dir>/imports``."""
+    return Path(os.environ.get("CONDUCT_SCAN_ROOT") or data_dir() / "imports").resolve()
+
+
+def _server_path(raw: str, loc: str) -> Path:
+    """A server-side path inside the import folder (403 outside it, 422 when missing)."""
+    root = import_root()
+    path = (root / raw).resolve()  # a relative path is taken under the root; an absolute one stays as given
+    if path != root and root not in path.parents:
+        raise HTTPException(403, f"Server-side paths must be inside the import folder {root}")
+    if not path.exists():
+        raise _bad(loc, f"No such file or directory in the import folder: {raw}")
+    return path
+
+
+def _job(job_id: str, caller: Principal) -> Path:
+    job = jobs.job_path(data_dir(), job_id)
+    if job is None:  # auditors and admins (the only roles admitted here) see every scan
+        raise HTTPException(404, f"No scan {job_id!r}")
+    return job
+
+
+@router.post("/scans", status_code=202, responses={
+    202: {"description": "The scan job was started"},
+    400: {"model": MessageErrorV1, "description": "A multipart body that cannot be parsed"}})
+def create_scan(caller: Auditor, request: Request,
+                file: Annotated[UploadFile | None, File(description="A .csv, .xlsx, .json or .jsonl file (.gz too)")] = None,
+                mapping: Annotated[UploadFile | None, File(description="A column mapping (YAML/JSON)")] = None,
+                path: Annotated[str | None, Form(description="Admins: a file or directory on the server")] = None,
+                mapping_path: Annotated[str | None, Form(description="Admins: a mapping file on the server")] = None,
+                as_of: Annotated[str | None, Form(description="Evaluation date YYYY-MM-DD (default today)")] = None,
+                ) -> dict[str, Any]:
+    """Start a scan job; returns its id and where to follow it."""
+    if (file is None) == (path is None):
+        raise _bad("file", "Give exactly one of: an uploaded file, or a server-side path")
+    if (path or mapping_path) and caller.role != "admin":
+        raise HTTPException(403, "Server-side paths need the admin role; upload the file instead")
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        raise _bad("as_of", f"as_of must be a date YYYY-MM-DD, got {as_of!r}") from None
+    inputs = [_server_path(path, "path")] if path is not None else []
+    map_file = _server_path(mapping_path, "mapping_path") if mapping_path else None
+    root = jobs.jobs_dir(data_dir())
+    if file is not None:
+        inputs = [jobs.save_upload(root, file.filename or "upload.csv", file.file)]
+    if mapping is not None:
+        map_file = jobs.save_upload(root, mapping.filename or "mapping.yaml", mapping.file)
+    rules_dir = str(request.app.state.rules_dir)
+    if map_file is not None:
+        try:
+            Mapping.load(map_file, request.app.state.engine.packs.fx)  # a bad mapping fails now, not in the job
+        except ScanInputError as exc:
+            raise _bad("mapping", str(exc)) from None
+    job_id = jobs.submit(data_dir(), inputs, mapping=map_file, as_of=day, rules_dir=rules_dir, owner=caller.id)
+    return {"id": job_id, "status": "queued", "links": {"self": f"/v1/scans/{job_id}",
+                                                         "report": f"/v1/scans/{job_id}/report?format=html"}}
+
+
+@router.get("/scans/{scan_id}")
+def get_scan(scan_id: str, caller: Auditor) -> dict[str, Any]:
+    """A scan's status and progress (records checked of total); its summary once done."""
+    return jobs.status(_job(scan_id, caller))
+
+
+_REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The report file", "content": {media: {} for media in MEDIA_TYPES.values()}},
+    409: {"model": MessageErrorV1, "description": "The scan is not done (yet), or it failed"}}
+
+
+@router.get("/scans/{scan_id}/report", response_class=FileResponse, responses=_REPORT_RESPONSES)
+def get_report(scan_id: str, caller: Auditor,
+               format: Annotated[str, Query(description=f"One of {', '.join(FORMATS)}")] = "jsonl") -> FileResponse:
+    """The finished scan's report: jsonl, csv, sarif, junit, html or xlsx."""
+    if format not in FORMATS:
+        raise _bad("format", f"Unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    job = _job(scan_id, caller)
+    state = jobs.read_state(job)
+    if state["status"] != "done":
+        raise HTTPException(409, f"The scan is {state['status']}" + (f": {state['error']}" if state.get("error") else
+                                                                    "; try again when it is done"))
+    path = jobs.report(job, format)
+    return FileResponse(path, media_type=MEDIA_TYPES[format], filename=f"scan-{scan_id[:12]}.{_SUFFIX[format]}")

@@ -1,0 +1,132 @@
+"""Scans as background jobs (for the API): each job runs in its own process and keeps its state in
+``<data dir>/scans/jobs/<id>/`` — ``job.json`` (status), the result store (progress), reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import sqlite3
+import threading
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any
+
+from conduct_engine.scan import ScanInputError
+
+_ID = re.compile(r"[0-9a-f]{32}")
+RESULTS = "results.checkpoint"
+
+
+def jobs_dir(data_dir: Path) -> Path:
+    """Where the jobs live."""
+    return data_dir / "scans" / "jobs"
+
+
+def _write_state(job: Path, **changes: Any) -> dict[str, Any]:
+    state = read_state(job) if (job / "job.json").exists() else {}
+    state.update(changes)
+    tmp = job / "job.json.tmp"
+    tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, job / "job.json")
+    return state
+
+
+def read_state(job: Path) -> dict[str, Any]:
+    """A job's state file."""
+    return json.loads((job / "job.json").read_text(encoding="utf-8"))
+
+
+def job_path(data_dir: Path, job_id: str) -> Path | None:
+    """A job's directory, or None for an unknown (or malformed) id."""
+    if not _ID.fullmatch(job_id):
+        return None
+    path = jobs_dir(data_dir) / job_id
+    return path if (path / "job.json").exists() else None
+
+
+def submit(data_dir: Path, inputs: list[Path], *, mapping: Path | None, as_of: dt.date, rules_dir: str | None,
+           owner: str, workers: int = 1) -> str:
+    """Start a scan job in a new process; returns its id at once."""
+    job_id = uuid.uuid4().hex
+    job = jobs_dir(data_dir) / job_id
+    job.mkdir(parents=True)
+    _write_state(job, id=job_id, status="queued", owner=owner, inputs=[str(p) for p in inputs],
+                 mapping=str(mapping) if mapping else None, as_of=as_of.isoformat(), rules_dir=rules_dir,
+                 workers=workers, total=None, error=None,
+                 created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    process = multiprocessing.get_context("spawn").Process(target=run_job, args=(str(job),), daemon=True)
+    process.start()
+    threading.Thread(target=process.join, daemon=True).start()  # reap it when it ends
+    return job_id
+
+
+def run_job(job_dir: str) -> None:
+    """The job process: run the scan into the job's result store, then record the summary or the error."""
+    from conduct_engine.scan.job import run_scan
+    job = Path(job_dir)
+    state = _write_state(job, status="running")
+    try:
+        run = run_scan(state["inputs"], rules_dir=state["rules_dir"], mapping_path=state["mapping"],
+                       as_of=dt.date.fromisoformat(state["as_of"]), workers=state["workers"], store=job / RESULTS,
+                       on_start=lambda total, done: _note_total(job, total))
+        (job / "summary.json").write_text(json.dumps(run.summary, ensure_ascii=False), encoding="utf-8")
+        run.checkpoint.close()
+        _write_state(job, status="done")
+    except Exception as exc:  # a job reports its failure instead of dying silently
+        detail = str(exc) if isinstance(exc, ScanInputError) else f"{type(exc).__name__}: {exc}"
+        _write_state(job, status="failed", error=detail, trace=traceback.format_exc(limit=5))
+
+
+def _note_total(job: Path, total: int) -> None:
+    _write_state(job, total=total)
+
+
+def status(job: Path) -> dict[str, Any]:
+    """State, progress (records checked of total) and, when done, the summary."""
+    state = read_state(job)
+    done = 0
+    if (job / RESULTS).exists():
+        try:
+            with sqlite3.connect(f"file:{job / RESULTS}?mode=ro", uri=True, timeout=5) as db:
+                done = int(db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+        except sqlite3.Error:
+            done = 0
+    total = state.get("total")
+    out = {k: state.get(k) for k in ("id", "status", "owner", "as_of", "created_at", "error")}
+    out["inputs"] = [Path(p).name for p in state.get("inputs", [])]
+    out["progress"] = {"done": done, "total": total,
+                       "percent": round(100.0 * done / total, 1) if total else (100.0 if state["status"] == "done"
+                                                                                  else 0.0)}
+    if state["status"] == "done":
+        out["summary"] = json.loads((job / "summary.json").read_text(encoding="utf-8"))
+    return out
+
+
+def report(job: Path, fmt: str) -> Path:
+    """The job's report in ``fmt`` (built once from the result store, then kept)."""
+    from conduct_engine.reports import write_report
+    from conduct_engine.scan.checkpoint import Checkpoint
+    path = job / f"report.{fmt}"
+    if not path.exists():
+        summary = json.loads((job / "summary.json").read_text(encoding="utf-8"))
+        store = Checkpoint(job / RESULTS, summary["scan_id"], resume=True, total=summary["records"])
+        try:
+            write_report(fmt, store.results(), summary, path)
+        finally:
+            store.close()
+    return path
+
+
+def save_upload(job_root: Path, name: str, data: Any) -> Path:
+    """Keep an uploaded file under the data dir (its base name only), for a job to read."""
+    folder = job_root / "uploads" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    target = folder / (Path(name or "upload").name or "upload")
+    with target.open("wb") as fh:
+        shutil.copyfileobj(data, fh)
+    return target

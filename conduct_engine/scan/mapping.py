@@ -1,0 +1,352 @@
+"""Column mappings (SPEC §6): turn a foreign row into a record, or say why it cannot be.
+
+A mapping file (YAML or JSON)::
+
+    kind: gift                 # a record kind, or a column whose values (mapped by values.kind) are kinds
+    columns: {id: record_id, counterparty.name: maker_name, materials.0.verified: status}   # field: column
+    values: {form: {"Cash or cash equivalent": cash, "*": goods}}   # per field; "*" = any other value
+    constants: {direction: received}
+    currency: USD              # money (``*_cny``) columns are in this currency, converted with the pack's fx
+    formats: {occurred_on: "%Y-%m-%d %H:%M:%S"}   # strptime formats for date/datetime columns
+    required: [employee_id]    # fields whose empty cell makes the row unusable
+    list_separator: ";"        # for list fields (default ";")
+
+Cells are converted by the target field's type (number, bool, date, datetime, enum, list, text).
+Every problem of a row is reported (row number, column, reason) and the row is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conduct_engine.errors import RecordError
+from conduct_engine.packs.fields import FieldType, catalog, lookup
+from conduct_engine.records import MODEL_BY_KIND, parse_record
+from conduct_engine.scan import ScanInputError
+from conduct_engine.scan.readers import Row, RowProblem
+
+_KEYS = {"kind", "columns", "values", "constants", "currency", "formats", "required", "list_separator"}
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[ T])")
+_ANY = "*"
+
+
+def field_type(kind: str, path: str) -> FieldType | None:
+    """The type of a dotted target field of a kind; numeric parts index lists (``materials.0.type``)."""
+    schemas = catalog()
+    schema = schemas[kind]
+    parts = path.split(".")
+    i = 0
+    while i < len(parts):
+        if parts[i].isdigit():
+            return None
+        head = ".".join(parts[: i + 1])
+        if head in schema.children and i + 1 < len(parts) and parts[i + 1].isdigit():
+            schema = schemas[schema.children[head][0]]
+            parts, i = parts[i + 2:], 0
+            continue
+        i += 1
+    rest = ".".join(parts)
+    return lookup(schema.fields, rest) if rest else None
+
+
+def _hint(name: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(name, options, n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+@dataclass
+class Mapping:
+    """A validated column mapping."""
+
+    kind: str | None = None  # constant kind
+    kind_column: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    constants: dict[str, Any] = field(default_factory=dict)
+    currency: str | None = None
+    formats: dict[str, str] = field(default_factory=dict)
+    required: list[str] = field(default_factory=list)
+    list_separator: str = ";"
+    identity: bool = False  # no mapping file: columns named like the fields, kind from a ``kind`` column
+
+    @classmethod
+    def identity_mapping(cls) -> Mapping:
+        """Columns named like record fields (dotted for nested ones) and a ``kind`` column."""
+        return cls(kind_column="kind", identity=True)
+
+    @classmethod
+    def load(cls, path: str | Path, fx: MappingABC[str, float] | None = None) -> Mapping:
+        """Read and check a mapping file (ScanInputError listing every problem)."""
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ScanInputError(f"{path}: cannot read the mapping: {exc}") from None
+        return cls.from_dict(data, str(path), fx)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "mapping", fx: MappingABC[str, float] | None = None) -> Mapping:
+        """Check a mapping given as data."""
+        if not isinstance(data, dict):
+            raise ScanInputError(f"{where}: a mapping must be an object with kind and columns")
+        problems = [f"unknown key {k!r}{_hint(str(k), sorted(_KEYS))}" for k in data if k not in _KEYS]
+        kind = data.get("kind")
+        if not isinstance(kind, str) or not kind:
+            problems.append("kind is required: a record kind or the column holding the kind")
+            kind = ""
+        constant_kind = kind if kind in MODEL_BY_KIND else None
+        mapping = cls(kind=constant_kind, kind_column=None if constant_kind else kind or None,
+                      columns=_str_dict(data.get("columns"), "columns", problems),
+                      values={str(k): dict(v) for k, v in (data.get("values") or {}).items() if isinstance(v, dict)},
+                      constants=dict(data.get("constants") or {}), currency=data.get("currency"),
+                      formats=_str_dict(data.get("formats"), "formats", problems),
+                      required=[str(r) for r in data.get("required") or []],
+                      list_separator=str(data.get("list_separator", ";")))
+        if not isinstance(data.get("values") or {}, dict) or any(
+                not isinstance(v, dict) for v in (data.get("values") or {}).values()):
+            problems.append("values must map each field to an object {source value: record value}")
+        kinds = [constant_kind] if constant_kind else sorted({str(v) for v in mapping.values.get("kind", {}).values()
+                                                              if v in MODEL_BY_KIND} or set(MODEL_BY_KIND))
+        targets = [*mapping.columns, *mapping.constants, *mapping.formats, *mapping.required,
+                   *(k for k in mapping.values if k != "kind")]
+        for target in dict.fromkeys(targets):
+            if target in ("id", "kind"):
+                continue
+            if all(field_type(k, target) is None for k in kinds):
+                known = sorted({p for k in kinds for p in catalog()[k].fields})
+                problems.append(f"{target}: not a field of {'/'.join(kinds)}{_hint(target, known)}")
+        rates = {"CNY": 1.0, **{str(k).upper(): float(v) for k, v in (fx or {}).items()}}
+        if mapping.currency is not None and str(mapping.currency).upper() not in rates:
+            problems.append(f"currency {mapping.currency!r} is not in the pack's fx table ({', '.join(sorted(rates))})")
+        if problems:
+            raise ScanInputError(f"{where}: invalid mapping:\n  " + "\n  ".join(problems))
+        return mapping
+
+    # ---- rows to records ------------------------------------------------------------------
+    def to_record(self, row: Row, fx: MappingABC[str, float]) -> tuple[dict | None, list[RowProblem]]:
+        """The record a row maps to (None when it cannot be), and the row's problems."""
+        if not row.tabular and self.identity:
+            return dict(row.data), []
+        problems: list[RowProblem] = []
+
+        def problem(column: str, reason: str) -> None:
+            problems.append(RowProblem(row.source, row.number, column, reason))
+
+        kind = self.kind or self._kind(row, problem)
+        if kind is None:
+            return None, problems
+        columns = ({c: c for c in row.data if c != "kind" and field_type(kind, c) is not None}
+                   if self.identity else self.columns)
+        record: dict[str, Any] = {"kind": kind}
+        rate = 1.0
+        if self.currency:
+            rate = {"CNY": 1.0, **{str(k).upper(): float(v) for k, v in fx.items()}}[str(self.currency).upper()]
+        for target, column in columns.items():
+            raw = row.data.get(column)
+            if _empty(raw):
+                continue
+            value = self._convert(kind, target, raw, lambda reason, c=column: problem(c, reason))
+            if value is _SKIP:
+                continue
+            if rate != 1.0 and target.endswith("_cny") and isinstance(value, (int, float)):
+                value = _number_out(round(value * rate, 2))
+            _set(record, target, value)
+        for target, value in self.constants.items():
+            _set(record, target, value)
+        for target in self.required:
+            if _get_path(record, target) is None:
+                problem(self.columns.get(target, target), f"{target}: a value is required but the cell is empty")
+        if "id" not in record:
+            record["id"] = f"{Path(row.source).name}:{row.number}"
+        if problems:
+            return None, problems
+        return record, []
+
+    def _kind(self, row: Row, problem: Any) -> str | None:
+        column = self.kind_column or "kind"
+        raw = row.data.get(column)
+        value = _lookup_value(self.values.get("kind"), raw)
+        if value is _MISSING:
+            value = raw.strip() if isinstance(raw, str) else raw
+        if value not in MODEL_BY_KIND:
+            problem(column, f"unknown kind {raw!r}; expected one of: {', '.join(MODEL_BY_KIND)}"
+                    + _hint(str(value), list(MODEL_BY_KIND)))
+            return None
+        return str(value)
+
+    def _convert(self, kind: str, target: str, raw: Any, problem: Any) -> Any:
+        ftype = field_type(kind, target) if target != "id" else FieldType("str")
+        if ftype is None:
+            return _SKIP  # a column for a field this kind does not have (lenient import)
+        mapped = _lookup_value(self.values.get(target), raw)
+        if mapped is None:
+            return _SKIP  # mapped to null: the value means "unknown"
+        if mapped is not _MISSING:
+            if not isinstance(mapped, str):
+                return mapped  # numbers and booleans from the value map are used as given
+            raw = mapped
+        return _coerce(ftype, raw, self.formats.get(target), self.list_separator, target, problem)
+
+
+_SKIP = object()
+_MISSING = object()
+
+
+def _empty(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def _lookup_value(table: dict[str, Any] | None, raw: Any) -> Any:
+    """A value map's entry for a cell: exact, then ignoring case and spaces, then ``*``."""
+    if not table or raw is None:
+        return _MISSING
+    text = str(raw).strip()
+    if text in table:
+        return table[text]
+    folded = " ".join(text.split()).casefold()
+    for key, value in table.items():
+        if " ".join(str(key).split()).casefold() == folded:
+            return value
+    return table.get(_ANY, _MISSING)
+
+
+def _number_out(value: float) -> int | float:
+    return int(value) if float(value).is_integer() and abs(value) < 2**53 else value
+
+
+def _short(raw: Any) -> str:
+    text = repr(raw)
+    return text if len(text) <= 60 else text[:57] + "…'"
+
+
+def _coerce(ftype: FieldType, raw: Any, fmt: str | None, sep: str, target: str, problem: Any) -> Any:
+    """A cell as the field's type, or _SKIP after reporting why it cannot be."""
+    kind = ftype.kind
+    if kind == "number":
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            return _number_out(raw)
+        text = str(raw).strip().replace(",", "")
+        try:
+            number = float(text)
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError
+        except ValueError:
+            problem(f"{target}: not a number: {_short(raw)}")
+            return _SKIP
+        return _number_out(number)
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().casefold()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        problem(f"{target}: not a yes/no value: {_short(raw)}")
+        return _SKIP
+    if kind in ("date", "datetime"):
+        return _when(kind, raw, fmt, target, problem)
+    if kind == "enum":
+        text = str(raw).strip()
+        if text not in ftype.values:
+            problem(f"{target}: unknown value {_short(raw)}; expected one of: {', '.join(ftype.values)}"
+                    + _hint(text, list(ftype.values)))
+            return _SKIP
+        return text
+    if kind == "list":
+        items = [s.strip() for s in str(raw).split(sep) if s.strip()]
+        if ftype.item is not None and ftype.item.kind != "str":
+            out = [_coerce(ftype.item, item, fmt, sep, target, problem) for item in items]
+            return _SKIP if any(v is _SKIP for v in out) else out
+        return items
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))  # spreadsheet ids: 174740.0 -> "174740"
+    return raw if isinstance(raw, (str, dict, list)) else str(raw)
+
+
+def _when(kind: str, raw: Any, fmt: str | None, target: str, problem: Any) -> Any:
+    text = str(raw).strip()
+    try:
+        if fmt:
+            moment = dt.datetime.strptime(text, fmt)
+            return moment.date().isoformat() if kind == "date" else moment.isoformat()
+        if _ISO_DAY.match(text):
+            if kind == "date":
+                return dt.date.fromisoformat(text[:10]).isoformat()
+            dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return text
+    except ValueError:
+        pass
+    expected = f"format {fmt}" if fmt else ("YYYY-MM-DD" if kind == "date" else "ISO 8601")
+    problem(f"{target}: not a {'date' if kind == 'date' else 'date and time'} ({expected}): {_short(raw)}")
+    return _SKIP
+
+
+def _str_dict(value: Any, name: str, problems: list[str]) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{name} must be an object")
+        return {}
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _set(record: dict, path: str, value: Any) -> None:
+    """Set a dotted path, creating objects, and lists for numeric parts."""
+    parts = path.split(".")
+    node: Any = record
+    for i, part in enumerate(parts[:-1]):
+        nxt: Any = [] if parts[i + 1].isdigit() else {}
+        if isinstance(node, list):
+            index = int(part)
+            while len(node) <= index:
+                node.append(None)
+            if node[index] is None:
+                node[index] = nxt
+            node = node[index]
+        else:
+            node = node.setdefault(part, nxt)
+    last = parts[-1]
+    if isinstance(node, list):
+        index = int(last)
+        while len(node) <= index:
+            node.append(None)
+        node[index] = value
+    else:
+        node[last] = value
+
+
+def _get_path(record: dict, path: str) -> Any:
+    node: Any = record
+    for part in path.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node
+
+
+def validate(record: dict, row: Row, mapping: Mapping, fx: MappingABC[str, float]) -> tuple[Any, list[RowProblem]]:
+    """Parse a mapped record leniently (unknown fields dropped); problems name the source column."""
+    try:
+        return parse_record(record, lenient=True, fx=fx), []
+    except RecordError as exc:
+        out = []
+        for error in exc.errors:
+            loc = str(error["loc"])
+            if mapping.identity:
+                column = loc if row.tabular else ""
+            else:
+                column = next((c for f, c in mapping.columns.items()
+                               if loc == f or loc.startswith(f + ".") or f.startswith(loc + ".")), "")
+            out.append(RowProblem(row.source, row.number, column, f"{loc}: {error['msg']}"))
+        return None, out

@@ -1,0 +1,106 @@
+"""The parent's stage before fan-out: read and map rows, parse records, order them by date, and compute
+every record's window aggregates over the whole batch — so partitions are independent and each result
+equals a one-by-one ``Engine.evaluate(record, history=<the other records>)`` (SPEC §3.4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from conduct_engine.facts import _get, record_date
+from conduct_engine.history import AggregateValue, HistoryIndex, HistoryItem
+from conduct_engine.packs.loader import LoadedPacks
+from conduct_engine.scan.mapping import Mapping, validate
+from conduct_engine.scan.readers import Row, RowProblem, expand, read_rows
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One record ready for any worker: its parsed model and its precomputed window aggregates."""
+
+    seq: int  # position in input order: the order of every report
+    key: str  # checkpoint key ``seq:kind:id``
+    model: BaseModel
+    aggregates: dict[str, AggregateValue | None]
+    meta: dict[str, Any]  # source, row, kind, id, branch, employee_id, date
+
+
+@dataclass
+class ScanPlan:
+    """Everything a scan needs after reading: the work (in date order) and the rows that were skipped."""
+
+    scan_id: str
+    inputs: list[str]
+    as_of: dt.date
+    pack: dict[str, str]
+    rows: int = 0
+    items: list[WorkItem] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+    def header(self) -> dict[str, Any]:
+        """What the summary says about the scan itself."""
+        return {"scan_id": self.scan_id, "inputs": self.inputs, "as_of": self.as_of.isoformat(), "pack": self.pack,
+                "rows": self.rows, "records": len(self.items), "skipped": len(self.problems_by_row())}
+
+    def problems_by_row(self) -> list[tuple[str, int]]:
+        """The distinct skipped rows."""
+        return sorted({(p.source, p.row) for p in self.problems})
+
+
+def fingerprint(files: list[Path], extra: MappingABC[str, Any]) -> str:
+    """The scan id: a hash of the inputs' bytes, the mapping, context, as_of and pack digest (deterministic)."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path).encode() + b"\0")
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    digest.update(json.dumps(extra, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:32]
+
+
+def prepare(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, mapping: Mapping | None = None,
+            mapping_text: str = "", context: Any = None) -> ScanPlan:
+    """Read, map and parse every input row; compute window aggregates over the batch; order by date."""
+    files = expand(paths)
+    scan_id = fingerprint(files, {"mapping": mapping_text, "context": context, "as_of": as_of.isoformat(),
+                                  "pack": packs.digest})
+    plan = ScanPlan(scan_id, [str(f) for f in files], as_of,
+                    {"name": packs.name, "version": packs.version, "digest": packs.digest})
+    mapping = mapping or Mapping.identity_mapping()
+    parsed: list[tuple[Row, BaseModel]] = []
+    for path in files:
+        for row in read_rows(path):
+            plan.rows += 1
+            if isinstance(row, RowProblem):
+                plan.problems.append(row)
+                continue
+            record, problems = mapping.to_record(row, packs.fx)
+            if record is not None:
+                model, problems = validate(record, row, mapping, packs.fx)
+                if model is not None:
+                    parsed.append((row, model))
+            plan.problems += problems
+    history: list[HistoryItem] = []
+    dumps = []
+    for _, model in parsed:
+        dump = model.as_fact_dict()  # type: ignore[attr-defined]
+        dumps.append(dump)
+        history.append(HistoryItem(dump["kind"], dump["id"], record_date(dump["kind"], dump, as_of), dump))
+    index = HistoryIndex(history)
+    for seq, ((row, model), dump, item) in enumerate(zip(parsed, dumps, history, strict=True)):
+        aggregates = {name: index.aggregate(name, agg, item.kind, dump, item.day)
+                      for name, agg in packs.aggregates.items() if item.kind in agg.applies_to}
+        employee = dump.get("employee_id") or _get(dump, "team.lead_investigator")
+        meta = {"source": row.source, "row": row.number, "kind": item.kind, "id": item.id,
+                "branch": dump.get("branch"), "employee_id": employee, "date": item.day.isoformat()}
+        plan.items.append(WorkItem(seq, f"{seq}:{item.kind}:{item.id}", model, aggregates, meta))
+    plan.items.sort(key=lambda w: (w.meta["date"], w.seq))
+    return plan

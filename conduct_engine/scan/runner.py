@@ -1,0 +1,51 @@
+"""The local runner: a process pool with one engine per worker (built in the pool initializer)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+from conduct_engine.scan.prepare import WorkItem
+from conduct_engine.scan.worker import Done, WorkerConfig, evaluate_chunk, init_worker
+
+Sink = Callable[[list[Done]], None]
+
+
+def default_workers() -> int:
+    """The number of usable cores."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def chunked(items: list[WorkItem], workers: int, largest: int = 250) -> list[list[WorkItem]]:
+    """Chunks small enough to balance the workers and checkpoint often, large enough to be cheap to ship."""
+    size = max(10, min(largest, len(items) // max(1, workers * 8) or 1))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def run_local(chunks: list[list[WorkItem]], config: WorkerConfig, workers: int, sink: Sink) -> None:
+    """Evaluate the chunks in this process (1 worker) or a pool of ``workers`` processes; ``sink`` gets each."""
+    if workers <= 1:
+        init_worker(config)
+        for chunk in chunks:
+            sink(evaluate_chunk(chunk))
+        return
+    context = multiprocessing.get_context("spawn")  # a clean interpreter per worker: no forked engine state
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(config,)) as pool:
+        pending: set[Future[list[Done]]] = set()
+        queue = iter(chunks)
+        for chunk in queue:
+            pending.add(pool.submit(evaluate_chunk, chunk))
+            if len(pending) >= workers * 3:
+                break
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                sink(future.result())
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.add(pool.submit(evaluate_chunk, nxt))

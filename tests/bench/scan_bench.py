@@ -1,0 +1,69 @@
+"""Scan throughput: 100,000 generated gift declarations scanned with 1 and 2 workers (``make bench``).
+
+Run with ``.venv/bin/python -m tests.bench.scan_bench [--records N] [--workers 1,2] [--pack DIR] [--json PATH]``.
+The records come from the seeded generator of ``run_bench`` (same mix of forms, values, currencies and
+giver groups). Each run is a full ``run_scan``: read the JSON Lines file, parse, compute the window
+aggregates over the whole batch (the parent's serial stage), fan out to the workers, store every
+result in the checkpoint. Reports are not written. A script, not a test: nothing asserts on speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from conduct_engine.scan.job import run_scan
+from tests.bench.run_bench import AS_OF, SEED, generate_gifts
+
+
+def _one(path: Path, workers: int, folder: Path, pack: str | None) -> dict:
+    marks: dict[str, float] = {}
+    start = time.perf_counter()
+    run = run_scan([str(path)], as_of=AS_OF, workers=workers, store=folder / f"w{workers}.checkpoint", rules_dir=pack,
+                   on_start=lambda total, done: marks.setdefault("fanout", time.perf_counter()))
+    end = time.perf_counter()
+    records = run.summary["records"]
+    run.checkpoint.close(remove=True)
+    prepare, evaluate = marks["fanout"] - start, end - marks["fanout"]
+    return {"workers": workers, "records": records, "total_s": round(end - start, 2),
+            "prepare_s": round(prepare, 2), "evaluate_s": round(evaluate, 2),
+            "records_per_s": round(records / (end - start)), "evaluate_records_per_s": round(records / evaluate),
+            "decisions": run.summary["decisions"]}
+
+
+def main() -> None:
+    """Generate, scan at each worker count, print a table (and JSON with --json)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--pack", help="rules directory (default: the bundled rules)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        path = folder / "gifts.jsonl"
+        gifts = generate_gifts(random.Random(SEED), args.records)
+        path.write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in gifts), encoding="utf-8")
+        runs = [_one(path, int(w), folder, args.pack) for w in args.workers.split(",")]
+    base = runs[0]["records_per_s"]
+    print(f"scan throughput — {args.records:,} gift declarations, as of {AS_OF}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, {dt.date.today()}")
+    print("workers | records/s (total) | prepare s | evaluate s | records/s (fan-out stage) | speed-up vs 1 worker")
+    for r in runs:
+        print(f"{r['workers']:>7} | {r['records_per_s']:>17,} | {r['prepare_s']:>9} | {r['evaluate_s']:>10} | "
+              f"{r['evaluate_records_per_s']:>25,} | {r['records_per_s'] / base:>.2f}x")
+    if len({json.dumps(r["decisions"], sort_keys=True) for r in runs}) != 1:
+        raise SystemExit("worker counts disagree on the decisions")
+    if args.json:
+        args.json.write_text(json.dumps(runs, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
