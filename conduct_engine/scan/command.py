@@ -64,6 +64,8 @@ def scan(
     cluster: Annotated[str | None, typer.Option("--cluster", help="Dask scheduler, e.g. tcp://host:8786.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted scan from its checkpoint.")] = False,
     pack: Annotated[Path | None, typer.Option("--pack", help="Rules directory (default: bundled rules/).")] = None,
+    with_store: Annotated[bool, typer.Option("--with-store", help="Add the records kept in the store "
+                                             "($CONDUCT_DATABASE_URL or ./data) to the batch's history.")] = False,
 ) -> None:
     """Audit scan: check every record of the inputs (each other's history); exit 0 clean, 1 findings or skipped rows."""
     from conduct_engine.engine import _as_date
@@ -90,6 +92,7 @@ def scan(
         with progress:
             run = run_scan(paths, rules_dir=str(pack) if pack else None, mapping_path=mapping, context=ctx, as_of=day,
                            workers=workers, cluster=cluster, store=store, resume=resume, on_start=on_start,
+                           stored_history=with_store,
                            on_progress=lambda n: progress.advance(task, n))
     except PackError as exc:
         _err.print(f"rule pack error ({len(exc.issues)}):", markup=False)

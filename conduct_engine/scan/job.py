@@ -37,7 +37,7 @@ class ScanRun:
 
 def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: str | None = None,
              context: Any = None, as_of: dt.date, workers: int | None = None, cluster: str | None = None,
-             store: Path | None = None, resume: bool = False,
+             store: Path | None = None, resume: bool = False, stored_history: bool = False,
              on_start: Callable[[int, int], None] | None = None,
              on_progress: Callable[[int], None] | None = None) -> ScanRun:
     """Scan ``paths``; results go to the checkpoint ``store`` (default: the data dir, by scan id)."""
@@ -48,7 +48,12 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
     if mapping_path:
         mapping = Mapping.load(mapping_path, packs.fx)
         mapping_text = Path(mapping_path).read_text(encoding="utf-8")
-    plan = prepare(paths, packs=packs, as_of=as_of, mapping=mapping, mapping_text=mapping_text, context=context)
+    stored = None
+    if stored_history:  # SPEC §3.4: the batch plus what the store holds
+        from conduct_engine.store import Store
+        stored = Store.open().history
+    plan = prepare(paths, packs=packs, as_of=as_of, mapping=mapping, mapping_text=mapping_text, context=context,
+                   stored=stored)
     path = store or data_dir() / "scans" / f"{plan.scan_id}.checkpoint"
     checkpoint = Checkpoint(path, plan.scan_id, resume=resume, total=len(plan.items))
     done = checkpoint.done()

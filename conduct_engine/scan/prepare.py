@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,11 +44,13 @@ class ScanPlan:
     rows: int = 0
     items: list[WorkItem] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
+    stored_history: int = 0  # records from the store added to the batch's history
 
     def header(self) -> dict[str, Any]:
         """What the summary says about the scan itself."""
         return {"scan_id": self.scan_id, "inputs": self.inputs, "as_of": self.as_of.isoformat(), "pack": self.pack,
-                "rows": self.rows, "records": len(self.items), "skipped": len(self.problems_by_row())}
+                "rows": self.rows, "records": len(self.items), "skipped": len(self.problems_by_row()),
+                "stored_history": self.stored_history}
 
     def problems_by_row(self) -> list[tuple[str, int]]:
         """The distinct skipped rows."""
@@ -67,12 +70,14 @@ def fingerprint(files: list[Path], extra: MappingABC[str, Any]) -> str:
 
 
 def prepare(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, mapping: Mapping | None = None,
-            mapping_text: str = "", context: Any = None) -> ScanPlan:
-    """Read, map and parse every input row; compute window aggregates over the batch; order by date."""
+            mapping_text: str = "", context: Any = None,
+            stored: Callable[[set[str], dt.date, dt.date], list[HistoryItem]] | None = None) -> ScanPlan:
+    """Read, map and parse every input row; compute window aggregates over the batch (plus the records
+    ``stored`` returns for the kinds and dates the windows need: SPEC §3.4); order by date."""
     files = expand(paths)
-    scan_id = fingerprint(files, {"mapping": mapping_text, "context": context, "as_of": as_of.isoformat(),
-                                  "pack": packs.digest})
-    plan = ScanPlan(scan_id, [str(f) for f in files], as_of,
+    extra: dict[str, Any] = {"mapping": mapping_text, "context": context, "as_of": as_of.isoformat(),
+                             "pack": packs.digest}
+    plan = ScanPlan("", [str(f) for f in files], as_of,
                     {"name": packs.name, "version": packs.version, "digest": packs.digest})
     mapping = mapping or Mapping.identity_mapping()
     parsed: list[tuple[Row, BaseModel]] = []
@@ -94,7 +99,22 @@ def prepare(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, mapping: Ma
         dump = model.as_fact_dict()  # type: ignore[attr-defined]
         dumps.append(dump)
         history.append(HistoryItem(dump["kind"], dump["id"], record_date(dump["kind"], dump, as_of), dump))
-    index = HistoryIndex(history)
+    if stored is not None and history and packs.aggregates:
+        kinds = {a.over for a in packs.aggregates.values()}
+        days = [h.day for h in history]
+        before = max(a.within_days for a in packs.aggregates.values())
+        after = max(a.after_days for a in packs.aggregates.values())
+        in_batch = {(h.kind, h.id) for h in history}
+        earlier = [h for h in stored(kinds, min(days) - dt.timedelta(days=before), max(days) + dt.timedelta(days=after))
+                   if (h.kind, h.id) not in in_batch]
+        extra["stored"] = hashlib.sha256(json.dumps(sorted((h.kind, h.id, h.day.isoformat()) for h in earlier))
+                                         .encode()).hexdigest()
+        plan.stored_history = len(earlier)
+        history_index_items = history + earlier
+    else:
+        history_index_items = history
+    plan.scan_id = fingerprint(files, extra)
+    index = HistoryIndex(history_index_items)
     for seq, ((row, model), dump, item) in enumerate(zip(parsed, dumps, history, strict=True)):
         aggregates = {name: index.aggregate(name, agg, item.kind, dump, item.day)
                       for name, agg in packs.aggregates.items() if item.kind in agg.applies_to}
