@@ -11,6 +11,7 @@ Severity = Literal["block", "review", "advisory"]
 Decision = Literal["block", "review", "pass"]
 ENGINE_ERROR_RULE = "ENGINE-ERROR"
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(\+08:00)?$")
 
 
 class Text(BaseModel):
@@ -88,11 +89,16 @@ def format_value(value: Any, lang: str, labels: dict[str, dict[str, str]]) -> st
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
     if isinstance(value, (int, float)):
         number = float(value)
-        text = f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}"
+        whole = abs(number - round(number)) < 0.005  # 23.9997 hours reads as 24
+        text = f"{round(number):,.0f}" if whole else f"{number:,.2f}"
         return text.replace(",", "") if lang == "zh" else text
     if isinstance(value, str):
         label = labels.get(value)
-        return label[lang] if label else value
+        if label:
+            return label[lang]
+        if _DATETIME.match(value):  # 2026-10-12T10:00:00+08:00 -> 2026-10-12 10:00 (Shanghai time)
+            return f"{value[:10]} {value[11:16]}"
+        return value
     if isinstance(value, list):
         return ("、" if lang == "zh" else ", ").join(format_value(v, lang, labels) for v in value)
     return str(value)

@@ -38,6 +38,7 @@ _NEGATE = {"$eq": "$neq", "$neq": "$eq", "$lt": "$gte", "$lte": "$gt", "$gt": "$
 _ARITH = {ast.Add: "$add", ast.Sub: "$sub", ast.Mult: "$mul", ast.Div: "$div"}
 _NAMED_CONSTANTS = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 _ALLOWED_CALLS = {"exists", "missing", "matches", "contains", "date"}
+_KEYWORD_FIELDS = {"from_", "in_", "is_", "not_", "and_", "or_"}
 
 
 def day_number(value: dt.date | dt.datetime | str) -> float | int:
@@ -116,7 +117,9 @@ def parse(text: str) -> ast.expr:
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        raise ExprError("condition.syntax", f"cannot parse condition: {exc.msg} at column {exc.offset}") from None
+        hint = "from_ (a field named like a Python keyword takes a trailing _)" if " from " in f" {source} " else None
+        raise ExprError("condition.syntax", f"cannot parse condition: {exc.msg} at column {exc.offset}",
+                        hint) from None
     return tree.body
 
 
@@ -139,6 +142,8 @@ class _Compiler:
         return None
 
     def _field(self, path: str) -> Ref:
+        # Python keywords cannot be names: a field called ``from`` is written ``from_``
+        path = ".".join(p[:-1] if p in _KEYWORD_FIELDS else p for p in path.split("."))
         head, _, rest = path.partition(".")
         if rest and head in self.scope.others:
             fields = self.scope.others[head]

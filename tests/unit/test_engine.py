@@ -205,3 +205,24 @@ def test_exponent_numbers_are_rewritten_for_the_engine(engine, gift):
     assert "BRB-GIFT-KEEP" in _ids(engine.evaluate(gift))
     gift.update(value_cny=0.00001)
     assert engine.evaluate(gift).decision == "pass"
+
+
+@pytest.mark.parametrize(("value", "lang", "text"), [
+    (2000.0, "en", "2,000"), (2000.0, "zh", "2000"), (23.9997, "en", "24"), (1234.5, "en", "1,234.50"),
+    ("2026-10-12T10:00:00+08:00", "en", "2026-10-12 10:00"), ("2026-10-12", "zh", "2026-10-12"),
+    (True, "zh", "是"), (None, "en", "—")])
+def test_format_value(value, lang, text):
+    from conduct_engine.results import format_value
+    assert format_value(value, lang, {}) == text
+
+
+def test_keyword_named_field_is_written_with_underscore():
+    from conduct_engine.packs.expressions import ExprError, Scope, compile_condition
+    from conduct_engine.packs.fields import catalog
+    scope = Scope("restricted_security", catalog()["restricted_security"].fields, {},
+                  {"record": catalog()["securities_trade"].fields})
+    compiled = compile_condition("from_ <= record.record_date", scope)
+    assert compiled.conditions[-1] == {"$lte": {"from": {"$m": "rec.record_date"}}}
+    with pytest.raises(ExprError) as info:
+        compile_condition("from <= record.record_date", scope)
+    assert info.value.hint.startswith("from_")
