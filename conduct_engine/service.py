@@ -88,7 +88,7 @@ class CheckService:
         models = engine.parse_all(records, lenient=lenient)
         ctx = self._context(context, lenient)
         day = _as_date(as_of)
-        waivers = self.store.waivers() if self.store else []
+        waivers = self.store.active_waivers() if self.store else []
         results, dumps = [], []
         for model in models:
             dump = model.as_fact_dict()  # type: ignore[attr-defined]

@@ -11,9 +11,11 @@ import hashlib
 import json
 import os
 import secrets
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,9 @@ from conduct_engine.history import HistoryItem
 from conduct_engine.store import schema
 
 GENESIS = "0" * 64
+#: Per-request lookups (waivers, reference-data version) are cached this long; a write made through this
+#: Store clears them at once, so only a change made by another worker process can take this long to show.
+READ_CACHE_SECONDS = 1.0
 ROLES = ("submitter", "auditor", "admin")
 _LOG_LOCK = 7_310_042  # PostgreSQL advisory lock id serialising decision-log appends
 
@@ -86,6 +91,7 @@ class Store:
         self.url = url
         self.engine: SAEngine = create_engine(url, future=True, pool_pre_ping=True)
         self.dialect = self.engine.dialect.name
+        self._cache: dict[str, tuple[float, Any]] = {}
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
@@ -120,18 +126,23 @@ class Store:
     # ---- records (history) ---------------------------------------------------------------
     def put_records(self, conn: Connection, items: Iterable[HistoryItem], submitted_by: str | None) -> None:
         """Store accepted records (a record sent again under the same kind and id replaces the old one)."""
-        for item in items:
-            values = {"kind": item.kind, "record_id": item.id, "record_date": item.day,
-                      "employee_id": item.dump.get("employee_id"), "branch": item.dump.get("branch"),
-                      "submitted_by": submitted_by, "data": item.dump, "stored_at": _now()}
-            if self.dialect == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-            stmt = insert(schema.records).values(**values)
-            stmt = stmt.on_conflict_do_update(index_elements=["kind", "record_id"],
-                                              set_={k: stmt.excluded[k] for k in values if k not in ("kind", "record_id")})
-            conn.execute(stmt)
+        rows = [{"kind": item.kind, "record_id": item.id, "record_date": item.day,
+                 "employee_id": item.dump.get("employee_id"), "branch": item.dump.get("branch"),
+                 "submitted_by": submitted_by, "data": item.dump, "stored_at": _now()} for item in items]
+        if rows:
+            conn.execute(self._upsert, rows)
+
+    @cached_property
+    def _upsert(self) -> Any:
+        """INSERT … ON CONFLICT (kind, record_id) DO UPDATE, built once."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+        stmt = insert(schema.records)
+        updated = ("record_date", "employee_id", "branch", "submitted_by", "data", "stored_at")
+        return stmt.on_conflict_do_update(index_elements=["kind", "record_id"],
+                                          set_={k: stmt.excluded[k] for k in updated})
 
     def history(self, kinds: set[str], start: dt.date, end: dt.date,
                 employees: set[str] | None = None) -> list[HistoryItem]:
@@ -159,7 +170,8 @@ class Store:
                                                                          data=data))
             key = result.inserted_primary_key
             assert key is not None
-            return int(key[0])
+        self._cache.clear()
+        return int(key[0])
 
     def reference(self) -> dict | None:
         """The reference data in force (the latest load), or None."""
@@ -176,10 +188,12 @@ class Store:
         return int(seq), row.data if row else None
 
     def reference_seq(self) -> int:
-        """The load number of the reference data in force (0 before any load): cheap, for caches."""
-        t = schema.reference_data
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(func.max(t.c.seq))).scalar() or 0)
+        """The load number of the reference data in force (0 before any load), cached like the waivers."""
+        def load() -> int:
+            t = schema.reference_data
+            with self.engine.connect() as conn:
+                return int(conn.execute(select(func.max(t.c.seq))).scalar() or 0)
+        return int(self._cached("reference_seq", load))
 
     # ---- waivers ---------------------------------------------------------------------------
     def add_waiver(self, *, rule_id: str, reason: str, approver: str, expires_on: dt.date,
@@ -192,7 +206,20 @@ class Store:
                "created_by": created_by}
         with self.transaction() as conn:
             conn.execute(schema.waivers.insert().values(**row))
+        self._cache.clear()
         return self._waiver_out(row)
+
+    def active_waivers(self) -> list[dict]:
+        """Waivers in force, cached for up to ``READ_CACHE_SECONDS`` (this process's writes clear it)."""
+        return self._cached("waivers", lambda: self.waivers())
+
+    def _cached(self, key: str, load: Any) -> Any:
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is None or now - hit[0] > READ_CACHE_SECONDS:
+            hit = (now, load())
+            self._cache[key] = hit
+        return hit[1]
 
     def waivers(self, *, include_revoked: bool = False) -> list[dict]:
         """Waivers, newest first."""
@@ -209,6 +236,7 @@ class Store:
         with self.transaction() as conn:
             result = conn.execute(update(t).where(t.c.id == waiver_id, t.c.revoked_at.is_(None))
                                   .values(revoked_at=_now(), revoked_by=revoked_by))
+        self._cache.clear()
         return result.rowcount == 1
 
     @staticmethod
@@ -238,10 +266,13 @@ class Store:
         """The active key with this secret, or None."""
         t = schema.api_keys
         hashed = hashlib.sha256(secret.encode()).hexdigest()
-        with self.engine.connect() as conn:
-            row = conn.execute(select(t.c.id, t.c.name, t.c.role).where(t.c.key_hash == hashed,
-                                                                         t.c.revoked_at.is_(None))).first()
-        return KeyInfo(row.id, row.name, row.role) if row else None
+
+        def load() -> KeyInfo | None:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(t.c.id, t.c.name, t.c.role).where(t.c.key_hash == hashed,
+                                                                             t.c.revoked_at.is_(None))).first()
+            return KeyInfo(row.id, row.name, row.role) if row else None
+        return self._cached("key:" + hashed, load)  # type: ignore[no-any-return]
 
     def keys(self) -> list[dict]:
         """Every key (never the secret)."""
@@ -256,6 +287,7 @@ class Store:
         t = schema.api_keys
         with self.transaction() as conn:
             result = conn.execute(update(t).where(t.c.id == key_id, t.c.revoked_at.is_(None)).values(revoked_at=_now()))
+        self._cache.clear()
         return result.rowcount == 1
 
     # ---- decision log ----------------------------------------------------------------------
