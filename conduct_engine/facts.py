@@ -163,15 +163,6 @@ def record_facts(kind: str, dump: dict, *, as_of: dt.date, own_date: dt.date,
 KeySets = dict[str, list[tuple[tuple[str, str], ...]] | None]
 
 
-def _needed(fact_type: str, data: dict, keys: KeySets, record: dict) -> bool:
-    """Whether a reference fact can take part in any join (its join keys equal the record's)."""
-    key_sets = keys.get(fact_type)
-    if key_sets is None:
-        return True
-    return any(all(_get(data, "id" if f == "_id" else f) == _get(record, r) is not None for f, r in key_set)
-               for key_set in key_sets)
-
-
 _DUMP_CACHE: dict[int, tuple[Any, dict[str, list[dict]]]] = {}
 
 
@@ -188,9 +179,60 @@ def _dumps(context: Any, list_name: str) -> list[dict]:
     return lists[list_name]
 
 
+def _split_dumps(context: Any, list_name: str, fact_type: str) -> list[tuple[Any, dict, list[tuple[str, list[dict]]]]]:
+    """Each context entry split into (natural id, own fields, [(child type, children with the parent key)]),
+    cached with the context's dumps: a batch (or the service's cached reference data) splits once."""
+    cached = _DUMP_CACHE.get(id(context))
+    key = "split:" + list_name
+    if cached is not None and cached[0] is context and key in cached[1]:
+        return cached[1][key]  # type: ignore[return-value]
+    out = []
+    for index, dump in enumerate(_dumps(context, list_name)):
+        rest, children = _split_children(fact_type, dump)
+        natural = rest.get("id", rest.get("security_code", rest.get("code", index)))
+        split_children = []
+        for child_type, parent_key, items in children:
+            with_key = [{**child, parent_key: natural} if parent_key else dict(child) for child in items]
+            split_children.append((child_type, with_key))
+        out.append((natural, rest, split_children))
+    _DUMP_CACHE[id(context)][1][key] = out  # type: ignore[assignment]
+    return out
+
+
+def _typed_items(context: Any, list_name: str, fact_type: str) -> dict[str, list[tuple[str, dict]]]:
+    """The entries of one context list as (fact id, data) per fact type (parent and children), cached."""
+    cached = _DUMP_CACHE.get(id(context))
+    key = "typed:" + list_name
+    if cached is not None and cached[0] is context and key in cached[1]:
+        return cached[1][key]  # type: ignore[return-value]
+    out: dict[str, list[tuple[str, dict]]] = {}
+    for index, (_natural, rest, children) in enumerate(_split_dumps(context, list_name, fact_type)):
+        for child_type, items in children:
+            out.setdefault(child_type, []).extend((f"{child_type}#{index}.{j}", d) for j, d in enumerate(items))
+        out.setdefault(fact_type, []).append((f"{fact_type}#{index}", rest))
+    _DUMP_CACHE[id(context)][1][key] = out  # type: ignore[assignment]
+    return out
+
+
+def _by_key(context: Any, fact_type: str, items: list[tuple[str, dict]], fields: tuple[str, ...]
+            ) -> dict[tuple, list[tuple[str, dict]]]:
+    """Items of one fact type indexed by the values of ``fields`` (a join's keys), cached."""
+    cache = _DUMP_CACHE[id(context)][1]
+    key = f"index:{fact_type}:{','.join(fields)}"
+    index = cache.get(key)
+    if index is None:
+        index = {}
+        for item in items:
+            values = tuple(_get(item[1], "id" if f == "_id" else f) for f in fields)
+            index.setdefault(values, []).append(item)
+        cache[key] = index  # type: ignore[assignment]
+    return index  # type: ignore[return-value]
+
+
 def context_facts(context: BaseModel | None, wanted: set[str], originals: dict[str, dict],
                   keys: KeySets | None = None, record: dict | None = None) -> list[dict]:
-    """Facts for the reference data a ruleset joins with: only wanted types, only facts a join can use."""
+    """Facts for the reference data a ruleset joins with: only wanted types, and only the facts whose join
+    keys equal the record's (looked up in an index built once per context, not scanned per record)."""
     if context is None or not wanted:
         return []
     keys = keys or {}
@@ -201,21 +243,24 @@ def context_facts(context: BaseModel | None, wanted: set[str], originals: dict[s
         child_types = {c for (p, _), (c, _k) in CHILD_FACTS.items() if p == fact_type}
         if fact_type not in wanted and not (child_types & wanted):
             continue
-        for index, dump in enumerate(_dumps(context, list_name)):
-            rest, children = _split_children(fact_type, dump)
-            natural = rest.get("id", rest.get("security_code", rest.get("code", index)))
-            for child_type, parent_key, items in children:
-                if child_type not in wanted:
-                    continue
-                for j, child in enumerate(items):
-                    data = dict(child)
-                    if parent_key:
-                        data[parent_key] = natural
-                    if not _needed(child_type, data, keys, record):
+        _dumps(context, list_name)  # make sure the cache holds this context
+        for item_type, items in _typed_items(context, list_name, fact_type).items():
+            if item_type not in wanted:
+                continue
+            key_sets = keys.get(item_type)
+            if key_sets is None:
+                chosen = items
+            else:
+                seen: dict[str, dict] = {}
+                for key_set in key_sets:
+                    values = tuple(_get(record, r) for _f, r in key_set)
+                    if any(v is None for v in values):
                         continue
-                    facts.append(_fact(child_type, data, f"{child_type}#{index}.{j}", omitted, ""))
-                    originals[facts[-1]["id"]] = data
-            if fact_type in wanted and _needed(fact_type, rest, keys, record):
-                facts.append(_fact(fact_type, rest, f"{fact_type}#{index}", omitted, ""))
-                originals[facts[-1]["id"]] = rest
+                    index = _by_key(context, item_type, items, tuple(f for f, _r in key_set))
+                    for fact_id, data in index.get(values, ()):
+                        seen.setdefault(fact_id, data)
+                chosen = list(seen.items())
+            for fact_id, data in chosen:
+                facts.append(_fact(item_type, data, fact_id, omitted, ""))
+                originals[fact_id] = data
     return facts
