@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from conduct_engine.facts import _get
 from conduct_engine.packs.expressions import ExprError, day_number, did_you_mean
 from conduct_engine.packs.fields import FieldType, catalog, lookup
 
@@ -52,14 +53,6 @@ class Derived:
     applies_to: tuple[str, ...]
     ftype: FieldType
     compute: Callable[[dict], float | int | None]
-
-
-def _get(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data
 
 
 def _when(value: Any) -> dt.date | dt.datetime | None:

@@ -14,6 +14,17 @@ STARTER_RULES = ROOT / "tests" / "data" / "starter_rules"
 SHARED = ROOT.parent / "shared"
 
 
+def make_rules_dir(root: Path, pack_text: str, name: str = "p.yaml") -> Path:
+    """A rules directory under ``root`` with the real standards and bundle and one pack file."""
+    import shutil
+    rules = root / "rules"
+    rules.mkdir(parents=True, exist_ok=True)
+    for fixed in ("standards.yaml", "bundle.yaml"):
+        shutil.copy(RULES / fixed, rules / fixed)
+    (rules / name).write_text(pack_text, encoding="utf-8")
+    return rules
+
+
 @pytest.fixture(scope="session")
 def engine():
     """The engine over the frozen starter rules (compiled once)."""

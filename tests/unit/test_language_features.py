@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from conduct_engine.derived import business_days
 from conduct_engine.engine import Engine
 from conduct_engine.errors import PackError
+from tests.conftest import make_rules_dir
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 
@@ -108,12 +108,7 @@ rules:
 
 @pytest.fixture(scope="module")
 def features(tmp_path_factory):
-    root = tmp_path_factory.mktemp("f") / "rules"
-    root.mkdir()
-    for name in ("standards.yaml", "bundle.yaml"):
-        shutil.copy(RULES / name, root / name)
-    (root / "features.yaml").write_text(PACK, encoding="utf-8")
-    return Engine.from_paths(root)
+    return Engine.from_paths(make_rules_dir(tmp_path_factory.mktemp("f"), PACK, "features.yaml"))
 
 
 def _ids(result):
@@ -222,11 +217,7 @@ def test_aggregate_after_days_and_list_keys(features):
 
 
 def test_bad_derived_and_expand_are_pack_errors(tmp_path):
-    root = tmp_path / "rules"
-    root.mkdir()
-    for name in ("standards.yaml", "bundle.yaml"):
-        shutil.copy(RULES / name, root / name)
-    (root / "bad.yaml").write_text("""
+    root = make_rules_dir(tmp_path, """
 pack: bad
 version: '1'
 derived:
@@ -235,7 +226,7 @@ derived:
 rules:
   - id: TST-X
     expand: {m: []}
-""", encoding="utf-8")
+""", "bad.yaml")
     with pytest.raises(PackError) as info:
         Engine.from_paths(root)
     assert [str(i) for i in info.value.issues] == [

@@ -69,16 +69,9 @@ def test_divide_by_field_rejected():
 
 
 def test_folded_arithmetic_fires_in_the_engine(tmp_path):
-    import shutil
-    from pathlib import Path
-
     from conduct_engine.engine import Engine
-    root = tmp_path / "rules"
-    src = Path(__file__).resolve().parents[3] / "rules"
-    root.mkdir()
-    for name in ("standards.yaml", "bundle.yaml"):
-        shutil.copy(src / name, root / name)
-    (root / "p.yaml").write_text("""
+    from tests.conftest import make_rules_dir
+    engine = Engine.from_paths(make_rules_dir(tmp_path, """
 pack: t
 version: '1'
 rules:
@@ -91,8 +84,7 @@ rules:
     remediation: {zh: 测试, en: test}
     source: test
     tests: {fires: [{}], silent: [{}]}
-""", encoding="utf-8")
-    engine = Engine.from_paths(root)
+"""))
     base = {"id": "G", "kind": "gift", "employee_id": "E", "direction": "received", "form": "goods"}
     assert engine.evaluate({**base, "value_cny": 501}).decision == "review"
     assert engine.evaluate({**base, "value_cny": 500}).decision == "pass"
@@ -116,16 +108,9 @@ def test_joins_come_before_or_in_every_alias():
 
 
 def test_or_then_join_does_not_fire_falsely(tmp_path):
-    import shutil
-    from pathlib import Path
-
     from conduct_engine.engine import Engine
-    root = tmp_path / "rules"
-    src = Path(__file__).resolve().parents[3] / "rules"
-    root.mkdir()
-    for name in ("standards.yaml", "bundle.yaml"):
-        shutil.copy(src / name, root / name)
-    (root / "p.yaml").write_text("""
+    from tests.conftest import make_rules_dir
+    engine = Engine.from_paths(make_rules_dir(tmp_path, """
 pack: t
 version: '1'
 rules:
@@ -140,8 +125,7 @@ rules:
     remediation: {zh: 测试, en: test}
     source: test
     tests: {fires: [{}], silent: [{}]}
-""", encoding="utf-8")
-    engine = Engine.from_paths(root)
+"""))
     base = {"id": "L", "kind": "loan_file", "product_type": "working_capital", "requested_amount_cny": 1,
             "term_months": 12, "borrower": {"party_id": "P"}}
     ok = engine.evaluate({**base, "team": {"lead_investigator": "E-100", "reviewers": ["E-200"]}})
