@@ -219,14 +219,14 @@ def _by_key(context: Any, fact_type: str, items: list[tuple[str, dict]], fields:
     """Items of one fact type indexed by the values of ``fields`` (a join's keys), cached."""
     cache = _DUMP_CACHE[id(context)][1]
     key = f"index:{fact_type}:{','.join(fields)}"
-    index = cache.get(key)
+    index: Any = cache.get(key)
     if index is None:
         index = {}
         for item in items:
             values = tuple(_get(item[1], "id" if f == "_id" else f) for f in fields)
             index.setdefault(values, []).append(item)
-        cache[key] = index  # type: ignore[assignment]
-    return index  # type: ignore[return-value]
+        cache[key] = index
+    return index
 
 
 def context_facts(context: BaseModel | None, wanted: set[str], originals: dict[str, dict],

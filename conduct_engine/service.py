@@ -18,7 +18,7 @@ from conduct_engine.facts import record_date
 from conduct_engine.history import HistoryIndex
 from conduct_engine.records import parse_context
 from conduct_engine.results import Result
-from conduct_engine.store import Store, digest
+from conduct_engine.store import Decision, Store, digest
 from conduct_engine.waivers import apply_waivers
 
 log = logging.getLogger("conduct_engine.decisions")
@@ -96,14 +96,11 @@ class CheckService:
             result = engine.evaluate(model, context=ctx, history=history, as_of=day)
             results.append(apply_waivers(result, waivers, dump, day))
             dumps.append(dump)
-        if self.store is not None:
-            with self.store.transaction() as conn:
-                if not dry_run:
-                    self.store.put_records(conn, [HistoryIndex.item(m, day) for m in models], actor)
-                for result, dump in zip(results, dumps, strict=True):
-                    self.store.log_decision(conn, result=result.model_dump(mode="json"), actor=actor,
-                                            channel=channel + ("-dry-run" if dry_run else ""),
-                                            subject=_subject(dump), input_digest=digest(dump))
+        if self.store is not None:  # returns once committed (group commit with concurrent requests)
+            kept = [] if dry_run else [HistoryIndex.item(m, day) for m in models]
+            self.store.append(kept, [Decision(result.model_dump(mode="json"), actor,
+                                              channel + ("-dry-run" if dry_run else ""), _subject(dump), digest(dump))
+                                     for result, dump in zip(results, dumps, strict=True)], actor)
         for result, dump in zip(results, dumps, strict=True):
             counterparty = dump.get("counterparty") or dump.get("borrower") or {}
             log.info("decision %s %s %s %s employee=%s client=%s name=%s rules=%s", result.decision_id,

@@ -13,17 +13,19 @@ import os
 import secrets
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, event, func, select, update
+from sqlalchemy import Connection, bindparam, create_engine, event, func, select, update
 from sqlalchemy.engine import Engine as SAEngine
 
 from conduct_engine.history import HistoryItem
 from conduct_engine.store import schema
+from conduct_engine.store.group_commit import GroupCommitter
+from conduct_engine.store.writer_lock import WriterLock
 
 GENESIS = "0" * 64
 #: Per-request lookups (waivers, reference-data version) are cached this long; a write made through this
@@ -31,6 +33,7 @@ GENESIS = "0" * 64
 READ_CACHE_SECONDS = 1.0
 ROLES = ("submitter", "auditor", "admin")
 _LOG_LOCK = 7_310_042  # PostgreSQL advisory lock id serialising decision-log appends
+_WRITE = "conduct_write"  # execution option marking a write transaction (BEGIN IMMEDIATE on SQLite)
 
 
 def default_url(data_dir: str | Path | None = None) -> str:
@@ -75,6 +78,24 @@ class KeyInfo:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """A decision to append to the log: the result (as JSON-ready dict) and who/what/where it came from."""
+
+    result: dict
+    actor: str | None
+    channel: str
+    subject: str | None
+    input_digest: str
+
+
+@dataclass(frozen=True)
+class _Append:
+    records: list[HistoryItem]
+    decisions: list[Decision]
+    submitted_by: str | None
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     """The outcome of walking the decision-log chain."""
 
@@ -89,12 +110,18 @@ class Store:
 
     def __init__(self, url: str):
         self.url = url
-        self.engine: SAEngine = create_engine(url, future=True, pool_pre_ping=True)
+        sqlite = url.startswith("sqlite")
+        # A SQLite file cannot go away under an open connection; a PostgreSQL server can restart.
+        self.engine: SAEngine = create_engine(url, future=True, pool_pre_ping=not sqlite)
         self.dialect = self.engine.dialect.name
         self._cache: dict[str, tuple[float, Any]] = {}
+        self._writer_lock: WriterLock | None = None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
+            database = self.engine.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self._writer_lock = WriterLock(Path(database + "-writer.lock"))
 
     @classmethod
     def open(cls, url: str | None = None, data_dir: str | Path | None = None) -> Store:
@@ -109,28 +136,43 @@ class Store:
         from alembic.config import Config
         cfg = Config()
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-        with self.engine.begin() as conn:
+        with self.transaction() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Finish queued writes, then release the connection pool."""
+        if "_committer" in self.__dict__:
+            self._committer.close()
+        if self._writer_lock is not None:
+            self._writer_lock.close()
         self.engine.dispose()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One write transaction (IMMEDIATE on SQLite, so writers queue instead of failing)."""
-        with self.engine.begin() as conn:
+        """One write transaction (IMMEDIATE on SQLite, so writers queue instead of failing).
+
+        Reads outside it start a plain deferred transaction: under WAL they never wait for a writer.
+        """
+        with self._write_turn(), self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
             yield conn
+
+    def _write_turn(self) -> AbstractContextManager[None]:
+        return self._writer_lock.held() if self._writer_lock is not None else nullcontext()
 
     # ---- records (history) ---------------------------------------------------------------
     def put_records(self, conn: Connection, items: Iterable[HistoryItem], submitted_by: str | None) -> None:
         """Store accepted records (a record sent again under the same kind and id replaces the old one)."""
-        rows = [{"kind": item.kind, "record_id": item.id, "record_date": item.day,
-                 "employee_id": item.dump.get("employee_id"), "branch": item.dump.get("branch"),
-                 "submitted_by": submitted_by, "data": item.dump, "stored_at": _now()} for item in items]
+        rows = self._record_rows(items, submitted_by)
         if rows:
             conn.execute(self._upsert, rows)
+
+    @staticmethod
+    def _record_rows(items: Iterable[HistoryItem], submitted_by: str | None) -> list[dict]:
+        now = _now()
+        return [{"kind": item.kind, "record_id": item.id, "record_date": item.day,
+                 "employee_id": item.dump.get("employee_id"), "branch": item.dump.get("branch"),
+                 "submitted_by": submitted_by, "data": item.dump, "stored_at": now} for item in items]
 
     @cached_property
     def _upsert(self) -> Any:
@@ -149,13 +191,21 @@ class Store:
         """Stored records of the given kinds dated in ``[start, end]`` (of those employees only, if given)."""
         if not kinds or employees == set():
             return []
+        params: dict[str, Any] = {"kinds": sorted(kinds), "start": start, "end": end}
+        if employees is not None:
+            params["employees"] = sorted(employees)
+        with self.engine.connect() as conn:
+            rows = conn.execute(self._history_query[employees is not None], params)
+            return [HistoryItem(r.kind, r.record_id, r.record_date, r.data) for r in rows]
+
+    @cached_property
+    def _history_query(self) -> tuple[Any, Any]:
+        """The history SELECT, built once: (any employee, only the given employees)."""
         t = schema.records
         query = select(t.c.kind, t.c.record_id, t.c.record_date, t.c.data).where(
-            t.c.kind.in_(sorted(kinds)), t.c.record_date >= start, t.c.record_date <= end)
-        if employees is not None:
-            query = query.where(t.c.employee_id.in_(sorted(employees)))
-        with self.engine.connect() as conn:
-            return [HistoryItem(r.kind, r.record_id, r.record_date, r.data) for r in conn.execute(query)]
+            t.c.kind.in_(bindparam("kinds", expanding=True)), t.c.record_date >= bindparam("start"),
+            t.c.record_date <= bindparam("end"))
+        return query, query.where(t.c.employee_id.in_(bindparam("employees", expanding=True)))
 
     def count_records(self) -> int:
         """How many records the register holds."""
@@ -272,7 +322,7 @@ class Store:
                 row = conn.execute(select(t.c.id, t.c.name, t.c.role).where(t.c.key_hash == hashed,
                                                                              t.c.revoked_at.is_(None))).first()
             return KeyInfo(row.id, row.name, row.role) if row else None
-        return self._cached("key:" + hashed, load)  # type: ignore[no-any-return]
+        return self._cached("key:" + hashed, load)
 
     def keys(self) -> list[dict]:
         """Every key (never the secret)."""
@@ -293,20 +343,61 @@ class Store:
     # ---- decision log ----------------------------------------------------------------------
     def log_decision(self, conn: Connection, *, result: dict, actor: str | None, channel: str,
                      subject: str | None, input_digest: str) -> int:
-        """Append one decision in ``conn``'s transaction (serialised: the chain needs the last hash)."""
+        """Append one decision in ``conn``'s transaction; returns its seq."""
+        return self.log_decisions(conn, [Decision(result, actor, channel, subject, input_digest)])[0]
+
+    def log_decisions(self, conn: Connection, decisions: list[Decision]) -> list[int]:
+        """Append decisions, in order, in ``conn``'s transaction (serialised: the chain needs the last hash)."""
+        if not decisions:
+            return []
         if self.dialect == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOG_LOCK})")
+        last = conn.execute(self._last_entry).first()
+        prev_hash, seq = (last.hash, last.seq) if last else (GENESIS, 0)
+        rows, seqs = [], []
+        for d in decisions:
+            result = d.result
+            entry = {"decision_id": result["decision_id"], "logged_at": _now().isoformat(), "actor": d.actor,
+                     "channel": d.channel, "kind": result["kind"], "record_id": result["record_id"],
+                     "subject": d.subject, "input_digest": d.input_digest, "pack_digest": result["pack"]["digest"],
+                     "decision": result["decision"], "result": _canonical(result), "prev_hash": prev_hash}
+            entry["hash"] = prev_hash = entry_hash(entry)
+            seq += 1
+            rows.append({"seq": seq, **entry})
+            seqs.append(seq)
+        conn.execute(schema.decision_log.insert(), rows)
+        return seqs
+
+    def append(self, records: list[HistoryItem], decisions: list[Decision], submitted_by: str | None) -> list[int]:
+        """Store records and append their decisions atomically, through group commit; returns the seqs.
+
+        Returns only once the transaction holding them has committed. Concurrent callers share transactions.
+        """
+        return self._committer.submit(_Append(records, decisions, submitted_by))
+
+    @cached_property
+    def _committer(self) -> GroupCommitter[_Append, list[int]]:
+        return GroupCommitter(self._apply_appends, self.transaction, name="conduct-store-writer")
+
+    def _apply_appends(self, conn: Connection, appends: list[_Append]) -> list[list[int]]:
+        rows: dict[tuple[str, str], dict] = {}  # a record sent twice in one batch: the later one wins, as if in turn
+        for a in appends:
+            for row in self._record_rows(a.records, a.submitted_by):
+                rows.pop((row["kind"], row["record_id"]), None)
+                rows[(row["kind"], row["record_id"])] = row
+        if rows:
+            conn.execute(self._upsert, list(rows.values()))
+        seqs = self.log_decisions(conn, [d for a in appends for d in a.decisions])
+        out, start = [], 0
+        for a in appends:
+            out.append(seqs[start:start + len(a.decisions)])
+            start += len(a.decisions)
+        return out
+
+    @cached_property
+    def _last_entry(self) -> Any:
         t = schema.decision_log
-        last = conn.execute(select(t.c.seq, t.c.hash).order_by(t.c.seq.desc()).limit(1)).first()
-        entry = {"decision_id": result["decision_id"], "logged_at": _now().isoformat(), "actor": actor,
-                 "channel": channel, "kind": result["kind"], "record_id": result["record_id"], "subject": subject,
-                 "input_digest": input_digest, "pack_digest": result["pack"]["digest"],
-                 "decision": result["decision"], "result": _canonical(result),
-                 "prev_hash": last.hash if last else GENESIS}
-        entry["hash"] = entry_hash(entry)
-        seq = (last.seq if last else 0) + 1
-        conn.execute(t.insert().values(seq=seq, **entry))
-        return seq
+        return select(t.c.seq, t.c.hash).order_by(t.c.seq.desc()).limit(1)
 
     def decision(self, decision_id: str) -> dict | None:
         """One logged decision (its entry, with the result parsed)."""
@@ -385,4 +476,4 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
