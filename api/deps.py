@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from api.settings import Settings
 from conduct_engine.engine import Engine
@@ -17,23 +19,31 @@ _RELOAD_CHECK_SECONDS = 2.0
 _reload_lock = threading.Lock()
 
 
-def get_engine(request: Request) -> Engine:
-    """The Engine in force; picks up a pack reload recorded in the store by any worker."""
+async def get_engine(request: Request) -> Engine:
+    """The Engine in force; picks up a pack reload recorded in the store by any worker.
+
+    Async, so a request does not hop to a worker thread for it; the store is asked at most every 2 s, by one
+    request, in a worker thread (a reload compiles packs), while the others go on with the Engine in force.
+    """
     state = request.app.state
     store = getattr(state, "store", None)
     if store is not None and time.monotonic() - state.generation_checked > _RELOAD_CHECK_SECONDS:
-        with _reload_lock:
-            state.generation_checked = time.monotonic()
-            generation, digest = store.pack_generation()
-            if generation > state.generation and digest != state.engine.packs.digest:
-                try:
-                    state.engine = Engine.from_paths(state.rules_dir)
-                except PackError as exc:  # keep serving the packs we have
-                    log.error("pack reload to generation %s failed: %s", generation, exc)
-            state.generation = generation
+        state.generation_checked = time.monotonic()  # on the event loop: only this request goes to look
+        await run_in_threadpool(_pick_up_reload, state, store)
     return state.engine
 
 
-def get_settings(request: Request) -> Settings:
+def _pick_up_reload(state: Any, store: Any) -> None:
+    with _reload_lock:
+        generation, digest = store.pack_generation()
+        if generation > state.generation and digest != state.engine.packs.digest:
+            try:
+                state.engine = Engine.from_paths(state.rules_dir)
+            except PackError as exc:  # keep serving the packs we have
+                log.error("pack reload to generation %s failed: %s", generation, exc)
+        state.generation = generation
+
+
+async def get_settings(request: Request) -> Settings:
     """The app's request limits."""
     return request.app.state.settings
