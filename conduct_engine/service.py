@@ -99,7 +99,7 @@ class CheckService:
         if self.store is not None:  # returns once committed (group commit with concurrent requests)
             kept = [] if dry_run else [HistoryIndex.item(m, day) for m in models]
             self.store.append(kept, [Decision(result.model_dump(mode="json"), actor,
-                                              channel + ("-dry-run" if dry_run else ""), _subject(dump), digest(dump))
+                                              channel + ("-dry-run" if dry_run else ""), subject_of(dump), digest(dump))
                                      for result, dump in zip(results, dumps, strict=True)], actor)
         for result, dump in zip(results, dumps, strict=True):
             counterparty = dump.get("counterparty") or dump.get("borrower") or {}
@@ -120,7 +120,8 @@ class CheckService:
                                                engine.history_employees(dump)))
 
 
-def _subject(dump: dict) -> str | None:
+def subject_of(dump: dict) -> str | None:
+    """Whom a decision is about: the employee, or a loan file's lead investigator."""
     if dump.get("employee_id"):
         return str(dump["employee_id"])
     team = dump.get("team") or {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,9 +39,14 @@ class ScanRun:
 def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: str | None = None,
              context: Any = None, as_of: dt.date, workers: int | None = None, cluster: str | None = None,
              store: Path | None = None, resume: bool = False, stored_history: bool = False,
-             on_start: Callable[[int, int], None] | None = None,
+             actor: str = "cli", on_start: Callable[[int, int], None] | None = None,
              on_progress: Callable[[int], None] | None = None) -> ScanRun:
-    """Scan ``paths``; results go to the checkpoint ``store`` (default: the data dir, by scan id)."""
+    """Scan ``paths``; results go to the checkpoint ``store`` (default: the data dir, by scan id).
+
+    With ``stored_history`` the scan also works with the store: the stored records join the batch's history
+    (SPEC §3.4) and every decision is appended to the decision log (channel ``scan``, by ``actor``) before
+    its result is checkpointed, so a scan that dies in between logs nothing twice when resumed.
+    """
     from conduct_engine.engine import default_rules_dir
     expand(paths)  # a missing or unsupported input fails before the packs are loaded
     packs: LoadedPacks = load_packs(rules_dir or default_rules_dir())
@@ -48,10 +54,11 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
     if mapping_path:
         mapping = Mapping.load(mapping_path, packs.fx)
         mapping_text = Path(mapping_path).read_text(encoding="utf-8")
-    stored = None
+    stored, log = None, None
     if stored_history:  # SPEC §3.4: the batch plus what the store holds
         from conduct_engine.store import Store
-        stored = Store.open().history
+        log = Store.open()
+        stored = log.history
     plan = prepare(paths, packs=packs, as_of=as_of, mapping=mapping, mapping_text=mapping_text, context=context,
                    stored=stored)
     path = store or data_dir() / "scans" / f"{plan.scan_id}.checkpoint"
@@ -66,19 +73,44 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
         on_start(len(plan.items), len(done))
     config = WorkerConfig(rules_dir, context, as_of, plan.scan_id)
 
+    items = {item.seq: item for item in plan.items}
+
     def sink(rows: list[Done]) -> None:
+        if log is not None:
+            log_decisions(log, rows, items, actor)
         checkpoint.add(rows)
         if on_progress:
             on_progress(len(rows))
 
     workers = workers or default_workers()
     chunks = chunked(remaining, workers)
-    if cluster:
-        from conduct_engine.scan.dask_runner import run_dask
-        run_dask(cluster, chunks, config, sink)
-    else:
-        run_local(chunks, config, workers, sink)
+    try:
+        if cluster:
+            from conduct_engine.scan.dask_runner import run_dask
+            run_dask(cluster, chunks, config, sink)
+        else:
+            run_local(chunks, config, workers, sink)
+    finally:
+        if log is not None:
+            log.close()
     if checkpoint.count() != len(plan.items):  # pragma: no cover - a runner lost work: never report it as done
         raise ScanInputError(f"scan incomplete: {checkpoint.count()} of {len(plan.items)} records checked")
     summary = summarise(plan.header(), checkpoint.results(), plan.problems, packs.standards)
     return ScanRun(plan, checkpoint, summary, len(done))
+
+
+def log_decisions(store: Any, rows: list[Done], items: dict[int, Any], actor: str) -> None:
+    """Append a chunk's decisions to the store's decision log, skipping those already there (a resumed
+    scan, or the same scan run again: its decision ids are derived from the scan id and record key)."""
+    from conduct_engine.service import subject_of
+    from conduct_engine.store import Decision, digest
+    results = [(seq, json.loads(result)) for seq, _key, result, _meta in rows]
+    logged = store.logged_decision_ids([r["decision_id"] for _, r in results])
+    decisions = []
+    for seq, result in results:
+        if result["decision_id"] in logged:
+            continue
+        dump = items[seq].model.as_fact_dict()
+        decisions.append(Decision(result, actor, "scan", subject_of(dump), digest(dump)))
+    if decisions:
+        store.append([], decisions, actor)

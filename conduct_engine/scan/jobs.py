@@ -73,7 +73,7 @@ def run_job(job_dir: str) -> None:
     try:
         run = run_scan(state["inputs"], rules_dir=state["rules_dir"], mapping_path=state["mapping"],
                        as_of=dt.date.fromisoformat(state["as_of"]), workers=state["workers"], store=job / RESULTS,
-                       stored_history=True,
+                       stored_history=True, actor=state["owner"],
                        on_start=lambda total, done: _note_total(job, total))
         (job / "summary.json").write_text(json.dumps(run.summary, ensure_ascii=False), encoding="utf-8")
         run.checkpoint.close()

@@ -399,6 +399,15 @@ class Store:
         t = schema.decision_log
         return select(t.c.seq, t.c.hash).order_by(t.c.seq.desc()).limit(1)
 
+    def logged_decision_ids(self, decision_ids: list[str]) -> set[str]:
+        """Which of these decision ids the log already holds."""
+        if not decision_ids:
+            return set()
+        t = schema.decision_log
+        query = select(t.c.decision_id).where(t.c.decision_id.in_(bindparam("ids", expanding=True)))
+        with self.engine.connect() as conn:
+            return {row.decision_id for row in conn.execute(query, {"ids": decision_ids})}
+
     def decision(self, decision_id: str) -> dict | None:
         """One logged decision (its entry, with the result parsed)."""
         t = schema.decision_log

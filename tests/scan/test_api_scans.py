@@ -15,6 +15,7 @@ with warnings.catch_warnings():
 
 from api import create_app
 from conduct_engine.reports import FORMATS
+from conduct_engine.store import Store
 
 from .conftest import AS_OF, RULES, make_gifts
 from .test_mapping import BROKEN_CSV
@@ -24,6 +25,7 @@ from .test_mapping import BROKEN_CSV
 def client(tmp_path, monkeypatch):
     monkeypatch.setenv("CONDUCT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CONDUCT_SCAN_ROOT", str(tmp_path / "imports"))
+    monkeypatch.delenv("CONDUCT_DATABASE_URL", raising=False)
     (tmp_path / "imports").mkdir()
     with TestClient(create_app(rules_dir=RULES)) as c:
         yield c
@@ -51,6 +53,11 @@ def test_upload_scan_progress_and_every_report(client):
     assert state["status"] == "done", state
     assert state["progress"] == {"done": 120, "total": 120, "percent": 100.0}
     assert state["summary"]["records"] == 120 and state["inputs"] == ["gifts.jsonl"]
+    store = Store.open()  # the job logged each decision, as the caller (auth off: "local")
+    logged = store.decisions(limit=500)
+    assert len(logged) == 120 and {(e["channel"], e["actor"]) for e in logged} == {("scan", "local")}
+    assert store.verify_log().ok
+    store.close()
     for fmt in FORMATS:
         report = client.get(f"/v1/scans/{scan_id}/report", params={"format": fmt})
         assert report.status_code == 200 and len(report.content) > 100, fmt

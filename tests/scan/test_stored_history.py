@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from conduct_engine.cli import app
@@ -16,7 +18,6 @@ GIFT = {"kind": "gift", "employee_id": "E-1", "direction": "received", "form": "
 
 
 def test_stored_records_join_the_batch_history(tmp_path, monkeypatch):
-    import datetime as dt
     monkeypatch.setenv("CONDUCT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("CONDUCT_DATABASE_URL", raising=False)
     store = Store.open()
@@ -41,3 +42,60 @@ def test_stored_records_join_the_batch_history(tmp_path, monkeypatch):
     assert only["violations"] == []
     assert [v["rule_id"] for v in joined["violations"]] == ["BRB-GIFT-AGG-365D"]
     assert joined["violations"][0]["related_records"] == ["G-OLD"]
+
+
+def test_scan_with_store_logs_every_decision_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONDUCT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("CONDUCT_DATABASE_URL", raising=False)
+    batch = tmp_path / "batch.jsonl"
+    gifts = [{**GIFT, "id": f"G-{i}", "employee_id": f"E-{i % 3}", "value_cny": 100 + 300 * (i % 4),
+              "occurred_on": f"2026-0{1 + i % 9}-10"} for i in range(12)]
+    batch.write_text("".join(json.dumps(g) + "\n" for g in gifts), encoding="utf-8")
+    runner = CliRunner()
+    args = ["scan", str(batch), "--as-of", "2026-11-30", "--workers", "1", "--pack", str(STARTER_RULES),
+            "--with-store"]
+    first = runner.invoke(app, args + ["--out", str(tmp_path / "a.jsonl")])
+    assert first.exit_code in (0, 1), first.stderr
+    store = Store.open()
+    entries = store.decisions(limit=100)
+    assert len(entries) == 12 and {e["channel"] for e in entries} == {"scan"} and {e["actor"] for e in entries} == {"cli"}
+    report = [json.loads(x) for x in (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()[:-1]]
+    assert {e["decision_id"]: e["decision"] for e in entries} == {r["decision_id"]: r["decision"] for r in report}
+    assert {e["subject"] for e in entries} == {"E-0", "E-1", "E-2"}
+    # the same scan again (same inputs, packs, date: same decision ids) adds nothing; the chain still verifies
+    again = runner.invoke(app, args + ["--out", str(tmp_path / "b.jsonl")])
+    assert again.exit_code == first.exit_code, again.stderr
+    assert store.count_decisions() == 12 and store.verify_log().ok
+    store.close()
+
+
+def test_decisions_logged_before_the_checkpoint_are_not_logged_twice(tmp_path, monkeypatch):
+    """A scan that died after logging a chunk but before checkpointing it re-checks that chunk on resume."""
+    from conduct_engine.scan import job
+    monkeypatch.setenv("CONDUCT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("CONDUCT_DATABASE_URL", raising=False)
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text("".join(json.dumps({**GIFT, "id": f"G-{i}", "value_cny": 50, "occurred_on": "2026-05-01"})
+                             + "\n" for i in range(6)), encoding="utf-8")
+    real_log = job.log_decisions
+    calls = []
+
+    def log_then_die(store, rows, items, actor):
+        real_log(store, rows, items, actor)
+        calls.append(len(rows))
+        raise KeyboardInterrupt  # the process dies here: logged, not checkpointed
+
+    monkeypatch.setattr(job, "log_decisions", log_then_die)
+    checkpoint = tmp_path / "scan.checkpoint"
+    with pytest.raises(KeyboardInterrupt):
+        job.run_scan([str(batch)], rules_dir=str(STARTER_RULES), as_of=dt.date(2026, 11, 30), workers=1,
+                     store=checkpoint, stored_history=True)
+    store = Store.open()
+    assert store.count_decisions() == calls[0] == 6
+    monkeypatch.setattr(job, "log_decisions", real_log)
+    run = job.run_scan([str(batch)], rules_dir=str(STARTER_RULES), as_of=dt.date(2026, 11, 30), workers=1,
+                       store=checkpoint, stored_history=True, resume=True)
+    assert run.summary["records"] == 6 and run.resumed == 0
+    assert store.count_decisions() == 6 and store.verify_log().ok
+    run.checkpoint.close()
+    store.close()
