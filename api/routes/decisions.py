@@ -37,6 +37,13 @@ def list_decisions(caller: Caller, request: Request,
     return {"decisions": _store(request).decisions(actor=actor, limit=limit)}
 
 
+@router.get("/audit/head")
+def head(caller: Annotated[Principal, Depends(require("auditor"))], request: Request) -> dict[str, Any]:
+    """The decision log's head (seq, hash, time): record it outside this server, then pass such anchors to
+    ``conduct-check audit verify --anchors`` to detect entries cut off the end of the log."""
+    return _store(request).log_head()
+
+
 @router.get("/audit/verify")
 def verify(caller: Annotated[Principal, Depends(require("auditor"))], request: Request) -> dict[str, Any]:
     """Walk the decision-log hash chain and report the first broken entry, if any."""

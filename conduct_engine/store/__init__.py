@@ -429,9 +429,23 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(schema.decision_log)).scalar_one())
 
-    def verify_log(self) -> VerifyReport:
-        """Walk the chain; name the first entry that was edited, deleted or moved."""
+    def log_head(self) -> dict[str, Any]:
+        """The chain's head — ``{"seq", "hash", "taken_at"}`` — to keep outside the database as an anchor.
+
+        The chain alone shows an edited, deleted or moved entry, but not entries cut off its end; an anchor
+        kept elsewhere (``conduct-check audit anchor``) does: verify then checks the log still reaches it.
+        """
+        with self.engine.connect() as conn:
+            last = conn.execute(self._last_entry).first()
+        return {"seq": last.seq if last else 0, "hash": last.hash if last else GENESIS,
+                "taken_at": _now().isoformat(timespec="seconds")}
+
+    def verify_log(self, anchors: list[dict] | None = None) -> VerifyReport:
+        """Walk the chain; name the first entry that was edited, deleted or moved, or, given anchors (earlier
+        heads, see ``log_head``), the first one the log no longer reaches or matches."""
         t = schema.decision_log
+        wanted = {int(a["seq"]) for a in anchors or ()}
+        seen: dict[int, str] = {}
         last_hash, last_seq, count = GENESIS, 0, 0
         with self.engine.connect() as conn:
             for row in conn.execute(select(t).order_by(t.c.seq)):
@@ -448,6 +462,19 @@ class Store:
                                    f"follow entry {last_seq}")
                     return VerifyReport(False, count, problem, entry["seq"])
                 last_hash, last_seq = entry["hash"], entry["seq"]
+                if last_seq in wanted:
+                    seen[last_seq] = last_hash
+        for anchor in sorted(anchors or (), key=lambda a: int(a["seq"])):
+            seq, taken = int(anchor["seq"]), anchor.get("taken_at", "?")
+            if seq == 0:
+                continue
+            if seq > last_seq:
+                return VerifyReport(False, count, f"entries {last_seq + 1}–{seq} were removed from the end of the "
+                                    f"log: the anchor taken {taken} records entry {seq}, the log now ends at entry "
+                                    f"{last_seq}", last_seq + 1)
+            if seen.get(seq) != anchor["hash"]:
+                return VerifyReport(False, count, f"entry {seq} no longer matches the anchor taken {taken}: the log "
+                                    f"was rewritten up to entry {seq}", seq)
         return VerifyReport(True, count)
 
     # ---- pack generations ------------------------------------------------------------------

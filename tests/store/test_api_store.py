@@ -58,6 +58,7 @@ ENDPOINTS = [
     ("GET", "/v1/rules/BRB-CASH-EQUIV", None, {"submitter", "auditor", "admin"}),
     ("GET", "/v1/decisions", None, {"submitter", "auditor", "admin"}),
     ("GET", "/v1/audit/verify", None, {"auditor", "admin"}),
+    ("GET", "/v1/audit/head", None, {"auditor", "admin"}),
     ("GET", "/v1/waivers", None, {"auditor", "admin"}),
     ("POST", "/v1/waivers", {"rule_id": "BRB-GIFT-KEEP", "record_id": "G-9", "reason": "批准", "approver": "王",
                              "expires_on": "2027-01-01"}, {"admin"}),
@@ -178,3 +179,5 @@ def test_chain_verifies_after_api_traffic(api, keys, store):
     assert store.verify_log().ok and store.count_decisions() == 5
     assert api.get("/v1/audit/verify", headers=h(keys["auditor"])).json() == {
         "ok": True, "entries": 5, "problem": None, "seq": None}
+    head = api.get("/v1/audit/head", headers=h(keys["auditor"])).json()
+    assert head["seq"] == 5 and head["hash"] == store.decisions(limit=1)[0]["hash"]

@@ -67,3 +67,53 @@ def test_cli_audit_verify(store, monkeypatch, tamper):
         assert result.exit_code == 0 and "OK: 3 entries" in result.stdout
     else:
         assert result.exit_code == 1 and "BROKEN at entry 2: entry 2 (D-1) was edited" in result.stderr
+
+
+def test_entries_cut_off_the_end_are_found_only_with_an_anchor(store):
+    _append(store, 6)
+    anchor = store.log_head()
+    assert anchor["seq"] == 6 and len(anchor["hash"]) == 64
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM decision_log WHERE seq >= 5"))
+    assert store.verify_log().ok  # the chain alone cannot tell: what is left is a valid chain
+    report = store.verify_log([anchor])
+    assert not report.ok and report.seq == 5
+    assert report.problem == (f"entries 5–6 were removed from the end of the log: the anchor taken "
+                              f"{anchor['taken_at']} records entry 6, the log now ends at entry 4")
+
+
+def test_a_rewritten_tail_does_not_match_its_anchor(store):
+    _append(store, 4)
+    anchor = store.log_head()
+    with store.engine.begin() as conn:  # cut entries 3-4 off and append other, well-chained entries in their place
+        conn.execute(text("DELETE FROM decision_log WHERE seq >= 3"))
+    for i in (30, 40):
+        result = {"decision_id": f"D-{i}", "kind": "gift", "record_id": f"G-{i}", "decision": "pass",
+                  "pack": {"digest": "sha256:abc"}, "violations": []}
+        with store.transaction() as conn:
+            store.log_decision(conn, result=result, actor="K-1", channel="api", subject="E-1",
+                               input_digest=digest({"i": i}))
+    assert store.verify_log().ok
+    report = store.verify_log([anchor])
+    assert not report.ok and report.seq == 4 and "entry 4 no longer matches the anchor" in report.problem
+    assert store.verify_log([{"seq": 0, "hash": "0" * 64}]).ok  # an anchor of the empty log holds
+
+
+def test_cli_anchor_then_verify(store, monkeypatch, tmp_path):
+    from conduct_engine.cli import app
+    monkeypatch.setenv("CONDUCT_DATABASE_URL", store.url)
+    anchors = tmp_path / "anchors.jsonl"
+    runner = CliRunner()
+    _append(store, 3)
+    assert runner.invoke(app, ["audit", "anchor", "--to", str(anchors)]).exit_code == 0
+    ok = runner.invoke(app, ["audit", "verify", "--anchors", str(anchors)])
+    assert ok.exit_code == 0 and "OK: 3 entries, the chain is intact, 1 anchors reached" in ok.stdout
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM decision_log WHERE seq = 3"))
+    cut = runner.invoke(app, ["audit", "verify", "--anchors", str(anchors)])
+    assert cut.exit_code == 1 and "BROKEN at entry 3: entries 3–3 were removed from the end of the log" in cut.stderr
+    anchors.write_text('{"seq": 2, "hash": "abc"}\n', encoding="utf-8")
+    bad = runner.invoke(app, ["audit", "verify", "--anchors", str(anchors)])
+    assert bad.exit_code == 2 and f"{anchors}:1: not an anchor" in bad.stderr
+    missing = runner.invoke(app, ["audit", "verify", "--anchors", str(tmp_path / "none.jsonl")])
+    assert missing.exit_code == 2 and "cannot read the anchors" in missing.stderr
