@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 log = logging.getLogger("conduct_check.api")
@@ -87,6 +89,13 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
+async def _on_store_down(request: Request, exc: Exception) -> JSONResponse:
+    """The database refused or lost the connection: nothing of this request was recorded; say so, and when to retry."""
+    log.error("store unavailable on %s %s: %s", request.method, request.url.path, str(exc).splitlines()[0])
+    return JSONResponse(status_code=503, headers={"Retry-After": "5"}, content={
+        "detail": "The store is unavailable; nothing of this request was recorded. Retry later."})
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(status_code=500, content={"detail": "Internal server error; it has been logged"})
@@ -97,4 +106,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_request_validation)
     app.add_exception_handler(InputError, _on_input_error)
     app.add_exception_handler(HTTPException, _on_http_exception)
+    app.add_exception_handler(OperationalError, _on_store_down)
     app.add_exception_handler(Exception, _on_unexpected)

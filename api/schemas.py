@@ -155,4 +155,5 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": MessageErrorV1, "description": "Body (or batch) larger than the server accepts"},
     422: {"model": ValidationErrorV1, "description": "Invalid input: each problem with its field path"},
     429: {"model": MessageErrorV1, "description": "Rate limit exceeded for this key"},
+    503: {"model": MessageErrorV1, "description": "The store is unavailable; nothing was recorded (Retry-After)"},
 }

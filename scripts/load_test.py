@@ -9,7 +9,8 @@ docs/benchmarks.md. Usage::
 
     .venv/bin/python scripts/load_test.py --rate 200 --seconds 60 --workers 2
 
-The generator is one asyncio loop speaking plain HTTP/1.1 over keep-alive connections (requests are
+``LOAD_TRACE=FILE`` also writes each acknowledged request's due time and latency (seconds), one per line, to
+find stalls. The generator is one asyncio loop speaking plain HTTP/1.1 over keep-alive connections (requests are
 encoded before the run), so it costs the shared CPUs little next to the server it measures.
 """
 
@@ -75,7 +76,7 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
     return status
 
 
-async def _drive(port: int, payloads: list[bytes], rate: float) -> tuple[list[float], list[str], float]:
+async def _drive(port: int, payloads: list[bytes], rate: float) -> tuple[list[float], list[str], float, int]:
     idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
     latencies: list[float] = []
     errors: list[str] = []
@@ -125,7 +126,7 @@ async def _drive(port: int, payloads: list[bytes], rate: float) -> tuple[list[fl
         writer.close()
     if os.environ.get("LOAD_TRACE"):
         Path(os.environ["LOAD_TRACE"]).write_text("\n".join(f"{a:.3f} {b:.4f}" for a, b in sorted(trace)))
-    return latencies, errors, done
+    return latencies, errors, done, opened
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -182,7 +183,7 @@ def main() -> int:
         total = int(args.rate * args.seconds)
         payloads = [_request(i, port, secret) for i in range(total)]
         cpu_before, gen_before, busy_before = _cpu_seconds(server.pid), time.process_time(), _machine_busy()
-        latencies, errors, wall = asyncio.run(_drive(port, payloads, args.rate))
+        latencies, errors, wall, connections = asyncio.run(_drive(port, payloads, args.rate))
         server_cpu, gen_cpu = _cpu_seconds(server.pid) - cpu_before, time.process_time() - gen_before
         busy_after = _machine_busy()
         machine_busy = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
@@ -204,7 +205,7 @@ def main() -> int:
         "max_ms": round(latencies[-1] * 1000, 2) if latencies else None,
         "server_cpu_ms_per_request": round(server_cpu / max(total, 1) * 1000, 2),
         "generator_cpu_ms_per_request": round(gen_cpu / max(total, 1) * 1000, 3),
-        "machine_cpu_busy_percent": round(machine_busy * 100, 1),
+        "machine_cpu_busy_percent": round(machine_busy * 100, 1), "connections_opened": connections,
         "decision_log_rows": logged, "log_rows_equal_acknowledged": logged == len(latencies),
         "chain_ok": chain.ok, "store": store.dialect, "cpus": os.cpu_count(),
     }

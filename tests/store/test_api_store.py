@@ -181,3 +181,16 @@ def test_chain_verifies_after_api_traffic(api, keys, store):
         "ok": True, "entries": 5, "problem": None, "seq": None}
     head = api.get("/v1/audit/head", headers=h(keys["auditor"])).json()
     assert head["seq"] == 5 and head["hash"] == store.decisions(limit=1)[0]["hash"]
+
+
+def test_store_down_is_a_503_and_nothing_is_recorded(api, keys, store, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def down(*_args, **_kwargs):
+        raise OperationalError("INSERT …", None, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(store, "append", down)
+    r = api.post("/v1/check", json={"record": _gift(1, 100, "2026-10-01")}, headers=h(keys["submitter"]))
+    assert r.status_code == 503 and r.headers["retry-after"] == "5"
+    assert r.json() == {"detail": "The store is unavailable; nothing of this request was recorded. Retry later."}
+    assert store.count_decisions() == 0 and store.count_records() == 0
