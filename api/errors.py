@@ -1,4 +1,5 @@
-"""Exception handlers: every bad input becomes a 4xx JSON answer; anything else a logged, bare 500."""
+"""Exception handlers: every bad input becomes a 4xx JSON answer; a store that is down a 503; anything else a
+logged, bare 500."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
