@@ -29,13 +29,13 @@ async def get_engine(request: Request) -> Engine:
     store = getattr(state, "store", None)
     if store is not None and time.monotonic() - state.generation_checked > _RELOAD_CHECK_SECONDS:
         state.generation_checked = time.monotonic()  # on the event loop: only this request goes to look
-        await run_in_threadpool(_pick_up_reload, state, store)
+        await run_in_threadpool(_pick_up_reload, state)
     return state.engine
 
 
-def _pick_up_reload(state: Any, store: Any) -> None:
+def _pick_up_reload(state: Any) -> None:
     with _reload_lock:
-        generation, digest = store.pack_generation()
+        generation, digest = state.store.pack_generation()
         if generation > state.generation and digest != state.engine.packs.digest:
             try:
                 state.engine = Engine.from_paths(state.rules_dir)

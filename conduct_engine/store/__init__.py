@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, create_engine, event, func, select, update
 from sqlalchemy.engine import Engine as SAEngine
+from sqlalchemy.engine import make_url
 
 from conduct_engine.history import HistoryItem
 from conduct_engine.store import schema
@@ -110,10 +111,9 @@ class Store:
 
     def __init__(self, url: str):
         self.url = url
-        sqlite = url.startswith("sqlite")
+        self.dialect = make_url(url).get_backend_name()
         # A SQLite file cannot go away under an open connection; a PostgreSQL server can restart.
-        self.engine: SAEngine = create_engine(url, future=True, pool_pre_ping=not sqlite)
-        self.dialect = self.engine.dialect.name
+        self.engine: SAEngine = create_engine(url, future=True, pool_pre_ping=self.dialect != "sqlite")
         self._cache: dict[str, tuple[float, Any]] = {}
         self._writer_lock: WriterLock | None = None
         if self.dialect == "sqlite":
@@ -383,7 +383,6 @@ class Store:
         rows: dict[tuple[str, str], dict] = {}  # a record sent twice in one batch: the later one wins, as if in turn
         for a in appends:
             for row in self._record_rows(a.records, a.submitted_by):
-                rows.pop((row["kind"], row["record_id"]), None)
                 rows[(row["kind"], row["record_id"])] = row
         if rows:
             conn.execute(self._upsert, list(rows.values()))
