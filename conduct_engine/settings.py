@@ -1,0 +1,67 @@
+"""One settings object, read from ``CONDUCT_*`` environment variables; the only module that reads the environment.
+
+Every other module takes its settings as an argument or calls :func:`load_settings`. ``serve`` hands its
+choices to uvicorn's worker processes through :func:`export_for_workers`, which writes them back into the
+environment the workers inherit (the one channel a spawned worker has), so that too happens here alone.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, PositiveInt, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from conduct_engine.errors import ConductError
+
+#: The rule packs that ship with the package.
+DEFAULT_RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; each field is ``CONDUCT_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CONDUCT_", extra="ignore", frozen=True)
+
+    database_url: str | None = Field(None, description="SQLAlchemy URL of the store; default SQLite in data_dir")
+    data_dir: Path = Field(Path("data"), description="where the default SQLite store, scan jobs and imports live")
+    rules_dir: Path = Field(DEFAULT_RULES_DIR, description="the rule packs to load")
+    auth: bool = Field(True, description="require API keys (off only for a local demo)")
+    max_body_bytes: PositiveInt = Field(2_000_000, description="largest HTTP request body")
+    max_batch: PositiveInt = Field(500, description="most records in one batch request")
+    rate_limit: PositiveInt = Field(600, description="requests per minute per API key")
+    scan_root: Path | None = Field(None, description="server paths a scan may read; default data_dir/imports")
+    test_database_url: str = Field("postgresql+psycopg://postgres@127.0.0.1:5432/test",
+                                   description="PostgreSQL server the store tests also run against")
+
+    def store_url(self) -> str:
+        """``database_url``, else a SQLite file ``conduct.db`` in ``data_dir`` (created if missing)."""
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / 'conduct.db').resolve()}"
+
+    def imports_root(self) -> Path:
+        """The folder server-side scan paths must lie in (symlinks resolved)."""
+        return (self.scan_root or self.data_dir / "imports").resolve()
+
+
+class SettingsError(ConductError):
+    """An environment variable has a value that cannot be used."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """The settings in force: explicit ``overrides`` (None = not given) over the environment over the defaults."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(f"CONDUCT_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"invalid settings: {problems}") from None
+
+
+def export_for_workers(settings: Settings) -> None:
+    """Write ``settings`` into this process's environment, for worker processes started after this call."""
+    for name, value in settings.model_dump(exclude_none=True).items():
+        os.environ[f"CONDUCT_{name.upper()}"] = ("on" if value else "off") if isinstance(value, bool) else str(value)
