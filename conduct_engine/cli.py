@@ -164,11 +164,10 @@ def rules_test(pack: PackOpt = None,
 @app.command()
 def schema(kind: Annotated[str | None, typer.Argument(help="One record kind (default: all).")] = None) -> None:
     """Print the JSON Schema of the input records."""
-    from pydantic import TypeAdapter
-
-    from conduct_engine.records import MODEL_BY_KIND, Record
+    from conduct_engine.records import MODEL_BY_KIND
+    from conduct_engine.records.registry import record_adapter
     if kind is None:
-        doc = TypeAdapter(Record).json_schema()
+        doc = record_adapter().json_schema()
     elif kind in MODEL_BY_KIND:
         doc = MODEL_BY_KIND[kind].model_json_schema()
     else:

@@ -13,31 +13,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
 from conduct_engine.packs.expressions import day_number
-from conduct_engine.packs.fields import CHILD_FACTS, CONTEXT_FACTS, TEAM_FIELDS, FactSchema, catalog
+from conduct_engine.packs.fields import FactSchema, catalog
+from conduct_engine.records import registry
 
 MAX_TEXT_BYTES = 60_000
-
-#: Where a record's own date comes from, first present wins (SPEC §3.4: windows use it).
-RECORD_DATE_FIELDS: dict[str, tuple[str, ...]] = {
-    "securities_trade": ("traded_at", "occurred_on"),
-    "funds_transfer": ("transferred_at", "occurred_on"),
-    "info_access": ("accessed_at", "occurred_on"),
-    "visit_log": ("started_at", "occurred_on"),
-    "appointment": ("scheduled_at", "occurred_on"),
-    "complaint": ("received_at", "occurred_on"),
-    "escalation": ("detected_at", "occurred_on"),
-    "handover": ("trigger_on", "occurred_on"),
-    "product_sale": ("sold_at", "occurred_on"),
-    "commitment": ("signed_at", "occurred_on"),
-    "loan_file": ("report.date", "accepted_on", "received_at"),
-}
-
 
 def _get(data: dict, path: str) -> Any:
     for part in path.split("."):
@@ -48,8 +34,8 @@ def _get(data: dict, path: str) -> Any:
 
 
 def record_date(kind: str, dump: dict, as_of: dt.date) -> dt.date:
-    """The record's own date (its event date), falling back to ``as_of``."""
-    for path in RECORD_DATE_FIELDS.get(kind, ("occurred_on",)):
+    """The record's own date (its event date: the kind's first present date field), falling back to ``as_of``."""
+    for path in registry.kind_spec(kind).date_fields:
         value = _get(dump, path)
         if isinstance(value, str):
             return dt.date.fromisoformat(value[:10])
@@ -105,7 +91,8 @@ def _split_children(fact_type: str, dump: dict) -> tuple[dict, list[tuple[str, s
     rest = dict(dump)
     children = []
     for path, (child_type, _model) in schema.children.items():
-        parent_key = CHILD_FACTS[(fact_type, path)][1]
+        child = registry.child_fact(fact_type, path)
+        parent_key = child.parent_key if child else None
         head, _, tail = path.partition(".")
         if tail:
             container = rest.get(head)
@@ -119,10 +106,10 @@ def _split_children(fact_type: str, dump: dict) -> tuple[dict, list[tuple[str, s
     return rest, children
 
 
-def _team_facts(team: dict) -> list[dict]:
-    """One ``team_member`` fact per person and role in a loan file's team."""
+def _team_facts(team: dict, roles: Mapping[str, str]) -> list[dict]:
+    """One ``team_member`` fact per person and role in a record's team (a loan file's)."""
     facts: list[dict] = []
-    for field_name, role in TEAM_FIELDS.items():
+    for field_name, role in roles.items():
         people = team.get(field_name)
         for person in people if isinstance(people, list) else [people] if people else []:
             index = len(facts)
@@ -144,8 +131,9 @@ def record_facts(kind: str, dump: dict, *, as_of: dt.date, own_date: dt.date,
             fact["index"], fact["position"] = index, index + 1
             out.facts.append(fact)
             out.originals[fact["id"]] = {"index": index, "position": index + 1, **item}
-    if kind == "loan_file" and "team_member" in wanted:
-        for fact in _team_facts(dump.get("team") or {}):
+    spec = registry.kind_spec(kind)
+    if spec.team_path and "team_member" in wanted:
+        for fact in _team_facts(_get(dump, spec.team_path) or {}, spec.team_roles):
             out.facts.append(fact)
             out.originals[fact["id"]] = {k: v for k, v in fact.items() if k not in ("t", "id")}
     anchor = _fact(kind, rest, "record", out.omitted_texts, "")
@@ -189,7 +177,8 @@ def _split_dumps(context: Any, list_name: str, fact_type: str) -> list[tuple[Any
     out = []
     for index, dump in enumerate(_dumps(context, list_name)):
         rest, children = _split_children(fact_type, dump)
-        natural = rest.get("id", rest.get("security_code", rest.get("code", index)))
+        spec = registry.context_list(list_name)
+        natural = rest.get(spec.key, index) if spec is not None and spec.key else index
         split_children = []
         for child_type, parent_key, items in children:
             with_key = [{**child, parent_key: natural} if parent_key else dict(child) for child in items]
@@ -239,8 +228,9 @@ def context_facts(context: BaseModel | None, wanted: set[str], originals: dict[s
     record = record or {}
     facts: list[dict] = []
     omitted: list[str] = []
-    for list_name, fact_type in CONTEXT_FACTS.items():
-        child_types = {c for (p, _), (c, _k) in CHILD_FACTS.items() if p == fact_type}
+    for context_list in registry.context_lists():
+        list_name, fact_type = context_list.name, context_list.fact_type
+        child_types = {c.fact_type for c in context_list.child_facts.values()}
         if fact_type not in wanted and not (child_types & wanted):
             continue
         _dumps(context, list_name)  # make sure the cache holds this context

@@ -16,14 +16,13 @@ from conduct_engine.engine import Engine, _as_date
 from conduct_engine.errors import RecordError
 from conduct_engine.facts import record_date
 from conduct_engine.history import HistoryIndex
-from conduct_engine.records import parse_context
+from conduct_engine.records import parse_context, registry
 from conduct_engine.results import Result
 from conduct_engine.store import Decision, Store, digest
+from conduct_engine.subjects import subject_of
 from conduct_engine.waivers import apply_waivers
 
 log = logging.getLogger("conduct_engine.decisions")
-_KEYED_LISTS = {"employees": "id", "parties": "id", "clients": "id", "applications": "id",
-                "restricted_securities": "security_code", "approved_products": "code"}
 
 
 def mask(value: Any) -> str:
@@ -40,7 +39,8 @@ def merge_context(stored: dict | None, given: dict | None) -> dict | None:
         return stored
     out = dict(stored)
     for name, items in given.items():
-        key = _KEYED_LISTS.get(name)
+        spec = registry.context_list(name)
+        key = spec.key if spec is not None else None
         if key is None or not isinstance(items, list) or not isinstance(stored.get(name), list):
             out[name] = items
             continue
@@ -118,11 +118,3 @@ class CheckService:
         own = record_date(dump["kind"], dump, day)
         return HistoryIndex(self.store.history(kinds, own - dt.timedelta(days=before), own + dt.timedelta(days=after),
                                                engine.history_employees(dump)))
-
-
-def subject_of(dump: dict) -> str | None:
-    """Whom a decision is about: the employee, or a loan file's lead investigator."""
-    if dump.get("employee_id"):
-        return str(dump["employee_id"])
-    team = dump.get("team") or {}
-    return team.get("lead_investigator")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from conduct_engine.results import Result, decide
+from conduct_engine.subjects import subjects_of
 
 
 def _covers(waiver: dict, rule_id: str, record: dict, as_of: dt.date) -> bool:
@@ -15,17 +15,9 @@ def _covers(waiver: dict, rule_id: str, record: dict, as_of: dt.date) -> bool:
         return False  # expired: a violation again
     if waiver.get("record_id") and waiver["record_id"] != record.get("id"):
         return False
-    if waiver.get("subject") and waiver["subject"] not in _subjects(record):
+    if waiver.get("subject") and waiver["subject"] not in subjects_of(record):
         return False
     return bool(waiver.get("record_id") or waiver.get("subject"))
-
-
-def _subjects(record: dict) -> set[Any]:
-    """Who a record is about: the employee, or a loan file's borrower and lead investigator."""
-    borrower = record.get("borrower") or {}
-    team = record.get("team") or {}
-    return {v for v in (record.get("employee_id"), borrower.get("party_id"), borrower.get("client_id"),
-                        team.get("lead_investigator")) if v}
 
 
 def apply_waivers(result: Result, waivers: list[dict], record: dict, as_of: dt.date) -> Result:

@@ -11,45 +11,12 @@ import datetime as dt
 import types
 import typing
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 from pydantic import BaseModel
 
-from conduct_engine.records import MODEL_BY_KIND
 from conduct_engine.records import context as ctx
-
-#: (parent fact type, dotted list field) -> (child fact type, parent key copied onto the child)
-CHILD_FACTS: dict[tuple[str, str], tuple[str, str | None]] = {
-    ("loan_file", "materials"): ("material", None),
-    ("loan_file", "site_visits"): ("site_visit", None),
-    ("loan_file", "interviews"): ("interview", None),
-    ("loan_file", "related_parties"): ("related_party", None),
-    ("loan_file", "guarantees"): ("guarantee", None),
-    ("loan_file", "loan.disbursements"): ("disbursement", None),
-    ("loan_file", "loan.inspections"): ("inspection", None),
-    ("loan_file", "loan.maturity_notices"): ("maturity_notice", None),
-    ("loan_file", "loan.collection_actions"): ("collection_action", None),
-    ("employee", "certifications"): ("certification", "employee_id"),
-    ("employee", "relations"): ("employee_relation", "employee_id"),
-    ("party", "related"): ("party_relation", "from_party_id"),  # party_id is the related party
-}
-
-#: A loan file's team as facts of their own (``team_member``), one per person and role, so rules
-#: can join on people (审贷分离: an investigator who is also a reviewer or approver).
-TEAM_ROLES = ("lead_investigator", "co_investigator", "reviewer", "approver")
-TEAM_FIELDS = {"lead_investigator": "lead_investigator", "co_investigators": "co_investigator",
-               "reviewers": "reviewer", "approvers": "approver"}
-
-#: context list field -> fact type (SPEC §3.3)
-CONTEXT_FACTS: dict[str, str] = {
-    "employees": "employee",
-    "parties": "party",
-    "clients": "client",
-    "applications": "application",
-    "restricted_securities": "restricted_security",
-    "inside_information": "inside_information",
-    "approved_products": "approved_product",
-}
+from conduct_engine.records import registry
 
 
 @dataclass(frozen=True)
@@ -127,10 +94,10 @@ def _walk(fact_type: str, model: type[BaseModel], prefix: str,
         if isinstance(ftype, type):
             is_list = typing.get_origin(_unwrap(info.annotation)) in (list, tuple)
             if is_list:
-                child = CHILD_FACTS.get((fact_type, path))
+                child = registry.child_fact(fact_type, path)
                 if child is None:
                     raise RuntimeError(f"no child fact type named for {fact_type}.{path}")
-                children[path] = (child[0], ftype)
+                children[path] = (child.fact_type, ftype)
             else:
                 out[path] = FieldType("object")
                 _walk(fact_type, ftype, path + ".", out, children)
@@ -160,32 +127,41 @@ def _schema(fact_type: str, model: type[BaseModel], parent_key: str | None = Non
     return FactSchema(fact_type, fields, children, parent_key)
 
 
-@cache
+def team_roles() -> tuple[str, ...]:
+    """The roles of ``team_member`` facts, over every kind that has a team."""
+    return tuple(dict.fromkeys(role for spec in registry.kind_specs() for role in spec.team_roles.values()))
+
+
 def catalog() -> dict[str, FactSchema]:
     """Every fact type a rule can match: record kinds, their children and context facts."""
+    return _catalog(registry.version())
+
+
+@lru_cache(maxsize=2)
+def _catalog(_registry_version: int) -> dict[str, FactSchema]:
     out: dict[str, FactSchema] = {}
-    for kind, model in MODEL_BY_KIND.items():
-        out[kind] = _schema(kind, model, extras=ANCHOR_EXTRAS)
+    for spec in registry.kind_specs():
+        out[spec.kind] = _schema(spec.kind, spec.model, extras=ANCHOR_EXTRAS)
     context_models = {name: info.annotation for name, info in ctx.Context.model_fields.items()}
-    for list_name, fact_type in CONTEXT_FACTS.items():
-        item_model = _field_type(context_models[list_name])
+    for context_list in registry.context_lists():
+        item_model = _field_type(context_models[context_list.name])
         assert isinstance(item_model, type)
-        out[fact_type] = _schema(fact_type, item_model)
+        out[context_list.fact_type] = _schema(context_list.fact_type, item_model)
     out["team_member"] = FactSchema("team_member", {
-        "employee_id": FieldType("str"), "role": FieldType("enum", TEAM_ROLES),
+        "employee_id": FieldType("str"), "role": FieldType("enum", team_roles()),
         "index": FieldType("number"), "position": FieldType("number")}, {}, None)
     # children (second pass: their parents are known now)
     for parent in list(out.values()):
         for path, (child_type, child_model) in parent.children.items():
-            parent_key = CHILD_FACTS[(parent.fact_type, path)][1]
-            out[child_type] = _schema(child_type, child_model, parent_key, extras={"index": FieldType("number"),
-                                                                                  "position": FieldType("number")})
+            child = registry.child_fact(parent.fact_type, path)
+            out[child_type] = _schema(child_type, child_model, child.parent_key if child else None,
+                                      extras={"index": FieldType("number"), "position": FieldType("number")})
     return out
 
 
 def record_kinds() -> tuple[str, ...]:
     """The record kinds (anchor fact types)."""
-    return tuple(MODEL_BY_KIND)
+    return registry.record_kinds()
 
 
 def lookup(fields: dict[str, FieldType], path: str) -> FieldType | None:

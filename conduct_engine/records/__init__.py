@@ -34,12 +34,22 @@ from .context import (
     Relation,
     RestrictedSecurity,
 )
-from .kinds import MODEL_BY_KIND, MONEY_FIELD_BY_KIND, RECORD_KINDS, Record
 from .loan_file import LoanFile
 from .parse import RecordError, parse_context, parse_record
+from .registry import (
+    MODEL_BY_KIND,
+    ChildFact,
+    ContextListSpec,
+    KindSpec,
+    kind_spec,
+    kind_specs,
+    record_kinds,
+    register_kind,
+)
 
 __all__ = [
-    "MODEL_BY_KIND", "MONEY_FIELD_BY_KIND", "RECORD_KINDS", "Record", "RecordError",
+    "MODEL_BY_KIND", "ChildFact", "ContextListSpec", "KindSpec", "kind_spec", "kind_specs", "record_kinds",
+    "register_kind", "RecordError",
     "Context", "parse_context", "parse_record", "StrictModel",
     "Activity", "Counterparty", "Gift", "Entertainment", "OutsideActivity", "Fee", "InfoAccess",
     "DocumentCustody", "Commitment", "SecuritiesTrade", "FundsTransfer", "ExpenseClaim",

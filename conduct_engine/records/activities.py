@@ -17,6 +17,7 @@ from .base import (
     StrictModel,
     Text,
 )
+from .registry import KindSpec, register_kind
 
 Source = Literal[
     "self_declaration", "expense", "core_banking", "crm", "access_log", "trading", "hr", "external",
@@ -292,8 +293,22 @@ class ProductSale(Activity):
     recorded_av: Flag | None = None
 
 
-ACTIVITY_MODELS: tuple[type[Activity], ...] = (
-    Gift, Entertainment, OutsideActivity, Fee, InfoAccess, DocumentCustody, Commitment,
-    SecuritiesTrade, FundsTransfer, ExpenseClaim, VisitLog, Appointment, Complaint, Escalation,
-    Handover, ProductSale,
-)
+# One KindSpec per kind: where its money is, its own date, whom it is about (records/registry.py).
+register_kind(KindSpec("gift", Gift, money_fields=("value_cny",)))
+register_kind(KindSpec("entertainment", Entertainment, money_fields=("cost_total_cny",)))
+register_kind(KindSpec("outside_activity", OutsideActivity, money_fields=("compensation_cny",)))
+register_kind(KindSpec("fee", Fee, money_fields=("amount_cny",)))
+register_kind(KindSpec("info_access", InfoAccess, date_fields=("accessed_at", "occurred_on")))
+register_kind(KindSpec("document_custody", DocumentCustody))
+register_kind(KindSpec("commitment", Commitment, money_fields=("amount_cny",), date_fields=("signed_at", "occurred_on")))
+register_kind(KindSpec("securities_trade", SecuritiesTrade, money_fields=("amount_cny",),
+                       date_fields=("traded_at", "occurred_on")))
+register_kind(KindSpec("funds_transfer", FundsTransfer, money_fields=("amount_cny",),
+                       date_fields=("transferred_at", "occurred_on")))
+register_kind(KindSpec("expense_claim", ExpenseClaim, money_fields=("amount_cny",)))
+register_kind(KindSpec("visit_log", VisitLog, date_fields=("started_at", "occurred_on")))
+register_kind(KindSpec("appointment", Appointment, date_fields=("scheduled_at", "occurred_on")))
+register_kind(KindSpec("complaint", Complaint, date_fields=("received_at", "occurred_on")))
+register_kind(KindSpec("escalation", Escalation, date_fields=("detected_at", "occurred_on")))
+register_kind(KindSpec("handover", Handover, date_fields=("trigger_on", "occurred_on")))
+register_kind(KindSpec("product_sale", ProductSale, date_fields=("sold_at", "occurred_on")))

@@ -18,6 +18,7 @@ from .base import (
     PartyRelationType,
     StrictModel,
 )
+from .registry import ChildFact, ContextListSpec, register_context_list
 
 MAX_REFERENCE = 100_000  # reference lists are whole registers, not one hostile record
 
@@ -144,3 +145,17 @@ class Context(StrictModel):
                 seen.add(item.id)
         return self
 
+
+
+# The reference-data lists (SPEC §3.3): fact type, natural key (a request's entries replace stored ones with
+# the same key), child facts (with the parent's key copied onto each child).
+register_context_list(ContextListSpec("employees", "employee", "id", {
+    "certifications": ChildFact("certification", "employee_id"),
+    "relations": ChildFact("employee_relation", "employee_id")}))
+register_context_list(ContextListSpec("parties", "party", "id", {
+    "related": ChildFact("party_relation", "from_party_id")}))  # party_id is the related party
+register_context_list(ContextListSpec("clients", "client", "id"))
+register_context_list(ContextListSpec("applications", "application", "id"))
+register_context_list(ContextListSpec("restricted_securities", "restricted_security", "security_code"))
+register_context_list(ContextListSpec("inside_information", "inside_information", None))
+register_context_list(ContextListSpec("approved_products", "approved_product", "code"))

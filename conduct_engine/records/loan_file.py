@@ -21,6 +21,7 @@ from .base import (
     StrictModel,
     Text,
 )
+from .registry import ChildFact, KindSpec, register_kind
 
 ModuleCode = Literal[
     "subject", "product_market", "related_parties", "financials", "rating", "credit",
@@ -316,3 +317,18 @@ class LoanFile(StrictModel):
     related_parties: list[RelatedParty] = ListField()
     guarantees: list[Guarantee] = ListField()
     loan: Loan | None = None
+
+
+register_kind(KindSpec(
+    "loan_file", LoanFile, money_fields=("requested_amount_cny",),
+    date_fields=("report.date", "accepted_on", "received_at"),
+    subject_paths=("team.lead_investigator", "borrower.party_id", "borrower.client_id"),
+    child_facts={"materials": ChildFact("material"), "site_visits": ChildFact("site_visit"),
+                 "interviews": ChildFact("interview"), "related_parties": ChildFact("related_party"),
+                 "guarantees": ChildFact("guarantee"), "loan.disbursements": ChildFact("disbursement"),
+                 "loan.inspections": ChildFact("inspection"), "loan.maturity_notices": ChildFact("maturity_notice"),
+                 "loan.collection_actions": ChildFact("collection_action")},
+    # 审贷分离: one team_member fact per person and role, so rules can join on people
+    team_path="team", team_roles={"lead_investigator": "lead_investigator", "co_investigators": "co_investigator",
+                                  "reviewers": "reviewer", "approvers": "approver"},
+))

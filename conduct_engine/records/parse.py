@@ -5,15 +5,14 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..errors import RecordError
 from .context import Context
-from .kinds import MODEL_BY_KIND, MONEY_FIELD_BY_KIND, RECORD_KINDS, Record
+from .registry import kind_spec, record_adapter, record_kinds
 
 __all__ = ["RecordError", "parse_context", "parse_record"]
 
-_RECORD_ADAPTER: TypeAdapter[Any] = TypeAdapter(Record)
 _LENIENT_PASSES = 4
 _ROOT = "(root)"
 
@@ -24,10 +23,10 @@ def parse_record(
     """Validate one record dict; ``lenient`` drops unknown fields, ``fx`` converts ``amount``."""
     data = _as_dict(data, "a record")
     kind = data.get("kind")
-    if not isinstance(kind, str) or kind not in MODEL_BY_KIND:
+    if not isinstance(kind, str) or kind not in record_kinds():
         raise RecordError([_kind_error(kind)])
     data = _convert_amount(data, kind, fx, lenient)
-    return _validate(_RECORD_ADAPTER.validate_python, data, lenient, tag=kind)
+    return _validate(record_adapter().validate_python, data, lenient, tag=kind)
 
 
 def parse_context(data: Any, *, lenient: bool = False) -> Context:
@@ -49,7 +48,7 @@ def _as_dict(data: Any, what: str) -> dict:
 
 def _kind_error(kind: Any) -> dict:
     """One clear error for a missing or unknown kind."""
-    valid = ", ".join(RECORD_KINDS)
+    valid = ", ".join(record_kinds())
     if kind is None:
         return _error("kind", f"Field required; kind should be one of: {valid}", "missing")
     return _error("kind", f"Unknown kind {kind!r}; expected one of: {valid}", "union_tag_invalid")
@@ -62,7 +61,7 @@ def _convert_amount(
     amount, currency = data.pop("amount", None), data.pop("currency", None)
     if amount is None and currency is None:
         return data
-    field = MONEY_FIELD_BY_KIND.get(kind)
+    field = kind_spec(kind).money_field
     if field is None:
         if lenient:
             return data

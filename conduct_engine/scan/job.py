@@ -102,8 +102,8 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
 def log_decisions(store: Any, rows: list[Done], items: dict[int, Any], actor: str) -> None:
     """Append a chunk's decisions to the store's decision log, skipping those already there (a resumed
     scan, or the same scan run again: its decision ids are derived from the scan id and record key)."""
-    from conduct_engine.service import subject_of
     from conduct_engine.store import Decision, digest
+    from conduct_engine.subjects import subject_of
     results = [(seq, json.loads(result)) for seq, _key, result, _meta in rows]
     logged = store.logged_decision_ids([r["decision_id"] for _, r in results])
     decisions = []

@@ -6,8 +6,6 @@ import pytest
 
 from conduct_engine.records import (
     MODEL_BY_KIND,
-    MONEY_FIELD_BY_KIND,
-    RECORD_KINDS,
     Context,
     Entertainment,
     Gift,
@@ -16,6 +14,9 @@ from conduct_engine.records import (
     parse_context,
     parse_record,
 )
+from conduct_engine.records.registry import KindSpec, kind_spec, record_kinds, register_kind
+
+RECORD_KINDS = record_kinds()
 
 BASE = {"employee_id": "E1"}
 MINIMAL = {
@@ -121,15 +122,28 @@ FULL_LOAN_FILE = {
 }
 
 
-def test_record_kinds_in_spec_order_and_models_match():
-    assert RECORD_KINDS == (
-        "gift", "entertainment", "outside_activity", "fee", "info_access", "document_custody",
-        "commitment", "securities_trade", "funds_transfer", "expense_claim", "visit_log",
-        "appointment", "complaint", "escalation", "handover", "product_sale", "loan_file",
-    )
-    assert set(MODEL_BY_KIND) == set(RECORD_KINDS) == set(MINIMAL)
-    for kind, field in MONEY_FIELD_BY_KIND.items():
-        assert field in MODEL_BY_KIND[kind].model_fields
+def test_every_registered_kind_has_a_minimal_test_record():
+    # a kind registered without a record here would go untested by the parametrised tests below
+    assert set(RECORD_KINDS) == set(MINIMAL)
+
+
+@pytest.mark.parametrize("spec, message", [
+    (KindSpec("present", Gift), "Gift.kind is not Literal['present']"),
+    (KindSpec("gift", Gift, money_fields=("value_usd",)), "kind 'gift': Gift has no field 'value_usd'"),
+    (KindSpec("gift", Gift, date_fields=("given_on",)), "kind 'gift': Gift has no field 'given_on'"),
+    (KindSpec("gift", Gift, subject_paths=("manager.id",)), "kind 'gift': Gift has no field 'manager'"),
+    (KindSpec("gift", Entertainment), "Entertainment.kind is not Literal['gift']"),
+])
+def test_registry_rejects_a_spec_that_does_not_fit_its_model(spec, message):
+    with pytest.raises(ValueError) as info:
+        register_kind(spec)
+    assert str(info.value) == message
+    assert kind_spec("gift").model is Gift and MODEL_BY_KIND["gift"] is Gift  # nothing replaced
+
+
+def test_registry_refuses_a_second_spec_for_a_kind():
+    with pytest.raises(ValueError, match="record kind 'gift' is already registered"):
+        register_kind(KindSpec("gift", Gift, money_fields=("value_cny",), date_fields=("declared_at",)))
 
 
 @pytest.mark.parametrize("kind", RECORD_KINDS)
@@ -253,9 +267,9 @@ def test_int_money_becomes_float():
 ])
 def test_amount_and_currency_converted_with_fx(kind, amount, currency, expected):
     data = rec(kind, amount=amount, currency=currency)
-    del data[MONEY_FIELD_BY_KIND[kind]]
+    del data[kind_spec(kind).money_field]
     record = parse_record(data, fx={"USD": 7.1234, "eur": 7.788})
-    assert getattr(record, MONEY_FIELD_BY_KIND[kind]) == expected
+    assert getattr(record, kind_spec(kind).money_field) == expected
     assert "amount" not in record.as_fact_dict()
 
 
