@@ -151,7 +151,8 @@ def record_facts(kind: str, dump: dict, *, as_of: dt.date, own_date: dt.date,
 KeySets = dict[str, list[tuple[tuple[str, str], ...]] | None]
 
 
-_DUMP_CACHE: dict[int, tuple[Any, dict[str, list[dict]]]] = {}
+#: id(context) -> (context, {cache key: dumps, split entries, typed items or a key index})
+_DUMP_CACHE: dict[int, tuple[Any, dict[str, Any]]] = {}
 
 
 def _dumps(context: Any, list_name: str) -> list[dict]:
@@ -173,7 +174,7 @@ def _split_dumps(context: Any, list_name: str, fact_type: str) -> list[tuple[Any
     cached = _DUMP_CACHE.get(id(context))
     key = "split:" + list_name
     if cached is not None and cached[0] is context and key in cached[1]:
-        return cached[1][key]  # type: ignore[return-value]
+        return cached[1][key]
     out = []
     for index, dump in enumerate(_dumps(context, list_name)):
         rest, children = _split_children(fact_type, dump)
@@ -184,7 +185,7 @@ def _split_dumps(context: Any, list_name: str, fact_type: str) -> list[tuple[Any
             with_key = [{**child, parent_key: natural} if parent_key else dict(child) for child in items]
             split_children.append((child_type, with_key))
         out.append((natural, rest, split_children))
-    _DUMP_CACHE[id(context)][1][key] = out  # type: ignore[assignment]
+    _DUMP_CACHE[id(context)][1][key] = out
     return out
 
 
@@ -193,13 +194,13 @@ def _typed_items(context: Any, list_name: str, fact_type: str) -> dict[str, list
     cached = _DUMP_CACHE.get(id(context))
     key = "typed:" + list_name
     if cached is not None and cached[0] is context and key in cached[1]:
-        return cached[1][key]  # type: ignore[return-value]
+        return cached[1][key]
     out: dict[str, list[tuple[str, dict]]] = {}
     for index, (_natural, rest, children) in enumerate(_split_dumps(context, list_name, fact_type)):
         for child_type, items in children:
             out.setdefault(child_type, []).extend((f"{child_type}#{index}.{j}", d) for j, d in enumerate(items))
         out.setdefault(fact_type, []).append((f"{fact_type}#{index}", rest))
-    _DUMP_CACHE[id(context)][1][key] = out  # type: ignore[assignment]
+    _DUMP_CACHE[id(context)][1][key] = out
     return out
 
 

@@ -5,9 +5,10 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from ..errors import RecordError
+from .base import StrictModel
 from .context import Context
 from .registry import kind_spec, record_adapter, record_kinds
 
@@ -19,7 +20,7 @@ _ROOT = "(root)"
 
 def parse_record(
     data: Any, *, lenient: bool = False, fx: Mapping[str, float] | None = None
-) -> BaseModel:
+) -> StrictModel:
     """Validate one record dict; ``lenient`` drops unknown fields, ``fx`` converts ``amount``."""
     data = _as_dict(data, "a record")
     kind = data.get("kind")
