@@ -63,7 +63,7 @@ def shared_engine():
 @pytest.fixture()
 def keys(store):
     """One key per role (and a second submitter): role -> secret."""
-    return {name: store.create_key(name, role)[1] for name, role in
+    return {name: store.keys.create(name, role)[1] for name, role in
             [("submitter", "submitter"), ("submitter2", "submitter"), ("auditor", "auditor"), ("admin", "admin")]}
 
 
