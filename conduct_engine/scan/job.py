@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +18,12 @@ from conduct_engine.scan.prepare import ScanPlan, prepare
 from conduct_engine.scan.readers import expand
 from conduct_engine.scan.runner import chunked, default_workers, run_local
 from conduct_engine.scan.worker import Done, WorkerConfig
+from conduct_engine.settings import load_settings
 
 
 def data_dir() -> Path:
-    """Where scans keep their state: ``$CONDUCT_DATA_DIR`` or ``./data``."""
-    return Path(os.environ.get("CONDUCT_DATA_DIR", "data"))
+    """Where scans keep their state: the settings' ``data_dir`` (``$CONDUCT_DATA_DIR`` or ``./data``)."""
+    return load_settings().data_dir
 
 
 @dataclass
