@@ -51,6 +51,7 @@ class Store:
     """One database and its concerns: ``register``, ``reference``, ``waivers``, ``keys``, ``log``, ``packs``."""
 
     def __init__(self, url: str):
+        # A concern is a module with one class built on the Database; adding one is adding its attribute here.
         self.db = Database(url)
         self.register = Register(self.db)
         self.reference = ReferenceData(self.db)

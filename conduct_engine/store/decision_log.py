@@ -173,8 +173,10 @@ class DecisionLog:
         return LogHead(last.seq if last else 0, last.hash if last else GENESIS, now().isoformat(timespec="seconds"))
 
     def verify(self, anchors: Sequence[LogHead] = ()) -> VerifyReport:
-        """Walk the chain; name the first entry that was edited, deleted or moved, or, given anchors (earlier
-        heads, see ``head``), the first one the log no longer reaches or matches."""
+        """Walk the chain: name the first entry edited, deleted, moved, or (given anchors) cut off or rewritten.
+
+        Anchors are earlier heads (see ``head``): the log must still reach each one and match its hash.
+        """
         t = schema.decision_log
         wanted = {a.seq for a in anchors}
         seen: dict[int, str] = {}

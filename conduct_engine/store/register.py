@@ -21,8 +21,7 @@ class Register:
         self._db = db
 
     def put(self, conn: Connection, items: Iterable[HistoryItem], submitted_by: str | None) -> None:
-        """Store accepted records in ``conn``'s transaction (a record sent again under the same kind and id
-        replaces the old one)."""
+        """Store accepted records in ``conn``'s transaction; a record sent again (same kind and id) replaces the old."""
         self.put_many(conn, [(items, submitted_by)])
 
     def put_many(self, conn: Connection, parts: Iterable[tuple[Iterable[HistoryItem], str | None]]) -> None:

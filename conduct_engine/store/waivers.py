@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import select, update
@@ -36,7 +36,7 @@ class Waiver:
                 "revoked_at": self.revoked_at.isoformat() if self.revoked_at is not None else None}
 
 
-_COLUMNS = tuple(schema.waivers.c[name] for name in Waiver.__dataclass_fields__)
+_COLUMNS = tuple(schema.waivers.c[f.name] for f in fields(Waiver))
 
 
 class Waivers:
