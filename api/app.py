@@ -40,7 +40,7 @@ def create_app(engine: Engine | None = None, *, store: Store | None = None, auth
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(rate_limit or int(os.environ.get("CONDUCT_RATE_LIMIT", "600")))
     app.state.service = CheckService(lambda: app.state.engine, store)
-    app.state.generation = store.pack_generation()[0] if store else 0
+    app.state.generation = store.packs.current().generation if store else 0
     app.state.generation_checked = time.monotonic()
     errors.install(app)
     for module in (check, decisions, catalog, admin, health):

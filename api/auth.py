@@ -81,7 +81,7 @@ def require(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
         if not secret:
             raise HTTPException(401, "An API key is required (header X-API-Key)",
                                 headers={"WWW-Authenticate": "ApiKey"})
-        info: KeyInfo | None = state.store.authenticate(secret)
+        info: KeyInfo | None = state.store.keys.authenticate(secret)
         if info is None:
             raise HTTPException(401, "Unknown or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
         if not state.rate_limiter.allow(info.id):

@@ -35,7 +35,7 @@ async def get_engine(request: Request) -> Engine:
 
 def _pick_up_reload(state: Any) -> None:
     with _reload_lock:
-        generation, digest = state.store.pack_generation()
+        generation, digest = state.store.packs.current()
         if generation > state.generation and digest != state.engine.packs.digest:
             try:
                 state.engine = Engine.from_paths(state.rules_dir)

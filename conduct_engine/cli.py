@@ -207,7 +207,7 @@ def keys_create(role: Annotated[str, typer.Option("--role", help="submitter, aud
                 name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")] = "unnamed") -> None:
     """Create an API key and print its secret (shown once; only its hash is stored)."""
     try:
-        key_id, secret = _store().create_key(name, role)
+        key_id, secret = _store().keys.create(name, role)
     except ValueError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -217,15 +217,15 @@ def keys_create(role: Annotated[str, typer.Option("--role", help="submitter, aud
 @keys_app.command("list")
 def keys_list() -> None:
     """List keys (never secrets)."""
-    for key in _store().keys():
-        out.print(f"{key['id']}  {key['role']:<9} {key['name']}  created {key['created_at']}"
-                  + (f"  REVOKED {key['revoked_at']}" if key["revoked_at"] else ""), markup=False)
+    for key in _store().keys.all():
+        out.print(f"{key.id}  {key.role:<9} {key.name}  created {key.created_at.isoformat()}"
+                  + (f"  REVOKED {key.revoked_at.isoformat()}" if key.revoked_at else ""), markup=False)
 
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: str) -> None:
     """Revoke a key."""
-    if not _store().revoke_key(key_id):
+    if not _store().keys.revoke(key_id):
         err.print(f"no active key {key_id}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     out.print(f"revoked {key_id}", markup=False)
@@ -248,25 +248,25 @@ def waivers_add(rule_id: Annotated[str, typer.Option("--rule")],
         err.print(f"unknown rule {rule_id}" + (f" (did you mean {hint}?)" if hint else ""), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     try:
-        waiver = _store().add_waiver(rule_id=rule_id, reason=reason, approver=approver, record_id=record_id,
-                                     subject=subject, expires_on=dt.date.fromisoformat(expires_on), created_by="cli")
+        waiver = _store().waivers.add(rule_id=rule_id, reason=reason, approver=approver, record_id=record_id,
+                                      subject=subject, expires_on=dt.date.fromisoformat(expires_on), created_by="cli")
     except ValueError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    out.print(json.dumps(waiver, ensure_ascii=False), markup=False)
+    out.print(json.dumps(waiver.to_dict(), ensure_ascii=False), markup=False)
 
 
 @waivers_app.command("list")
 def waivers_list(all_: Annotated[bool, typer.Option("--all", help="Include revoked ones.")] = False) -> None:
     """List waivers."""
-    for waiver in _store().waivers(include_revoked=all_):
-        out.print(json.dumps(waiver, ensure_ascii=False), markup=False)
+    for waiver in _store().waivers.all(include_revoked=all_):
+        out.print(json.dumps(waiver.to_dict(), ensure_ascii=False), markup=False)
 
 
 @waivers_app.command("revoke")
 def waivers_revoke(waiver_id: str) -> None:
     """Revoke a waiver."""
-    if not _store().revoke_waiver(waiver_id, "cli"):
+    if not _store().waivers.revoke(waiver_id, "cli"):
         err.print(f"no active waiver {waiver_id}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     out.print(f"revoked {waiver_id}", markup=False)
@@ -282,7 +282,7 @@ def reference_load(file: Annotated[str, typer.Argument(help="JSON or YAML refere
     except RecordError as exc:
         raise _bad_input(exc) from None
     data = ctx.model_dump(mode="json", exclude_none=True, by_alias=True)
-    seq = _store().load_reference(data, "cli")
+    seq = _store().reference.load(data, "cli")
     counts = ", ".join(f"{len(v)} {k}" for k, v in data.items() if v)
     out.print(f"reference data load {seq}: {counts or 'empty'}", markup=False)
 
@@ -292,8 +292,9 @@ def audit_verify(anchors: Annotated[Path | None, typer.Option(
         "--anchors", help="A file of heads written by `audit anchor`: also check the log still reaches each.")
         ] = None) -> None:
     """Walk the decision-log hash chain; exit 1 naming the first entry edited, deleted, moved or cut off."""
+    from conduct_engine.store import LogHead
     kept = _read_anchors(anchors) if anchors else None
-    report = _store().verify_log(kept)
+    report = _store().log.verify([LogHead.from_dict(a) for a in kept or ()])
     if report.ok:
         checked = f", {len(kept)} anchors reached" if kept else ""
         out.print(f"OK: {report.entries} entries, the chain is intact{checked}", markup=False)
@@ -307,7 +308,7 @@ def audit_anchor(to: Annotated[Path, typer.Option(
         "--to", help="Append the head here (keep it outside the database: another machine, WORM storage).")]
         ) -> None:
     """Append the decision log's current head (seq, hash, time) to a file, for `audit verify --anchors`."""
-    head = _store().log_head()
+    head = _store().log.head().to_dict()
     with to.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(head) + "\n")
         fh.flush()

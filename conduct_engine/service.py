@@ -60,15 +60,15 @@ class CheckService:
     def _context(self, given: dict | None, lenient: bool) -> Any:
         if self.store is None:
             return parse_context(given, lenient=lenient) if given is not None else None
-        seq = self.store.reference_seq()
+        seq = self.store.reference.seq()
         if given is None:  # the stored reference data alone: parse it once per load, not per request
             cached_seq, cached = self._reference
             if cached_seq != seq:
-                _, data = self.store.reference_version()
+                _, data = self.store.reference.version()
                 cached = parse_context(data) if data is not None else None
                 self._reference = (seq, cached)
             return cached
-        merged = merge_context(self.store.reference(), given)
+        merged = merge_context(self.store.reference.current(), given)
         return parse_context(merged, lenient=lenient) if merged is not None else None
 
     def check(self, record: Any, *, context: dict | None = None, as_of: dt.date | str | None = None,
@@ -88,7 +88,7 @@ class CheckService:
         models = engine.parse_all(records, lenient=lenient)
         ctx = self._context(context, lenient)
         day = _as_date(as_of)
-        waivers = self.store.active_waivers() if self.store else []
+        waivers = self.store.waivers.active() if self.store else []
         results, dumps = [], []
         for model in models:
             dump = model.as_fact_dict()  # type: ignore[attr-defined]
@@ -116,5 +116,5 @@ class CheckService:
         if not kinds:
             return HistoryIndex()
         own = record_date(dump["kind"], dump, day)
-        return HistoryIndex(self.store.history(kinds, own - dt.timedelta(days=before), own + dt.timedelta(days=after),
-                                               engine.history_employees(dump)))
+        return HistoryIndex(self.store.register.history(kinds, own - dt.timedelta(days=before),
+                                                        own + dt.timedelta(days=after), engine.history_employees(dump)))

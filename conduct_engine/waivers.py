@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from conduct_engine.results import Result, decide
 from conduct_engine.subjects import subjects_of
 
+if TYPE_CHECKING:
+    from conduct_engine.store.waivers import Waiver
 
-def _covers(waiver: dict, rule_id: str, record: dict, as_of: dt.date) -> bool:
-    if waiver.get("revoked_at") or waiver["rule_id"] != rule_id:
+
+def _covers(waiver: Waiver, rule_id: str, record: dict, as_of: dt.date) -> bool:
+    if waiver.revoked_at or waiver.rule_id != rule_id:
         return False
-    if dt.date.fromisoformat(str(waiver["expires_on"])) < as_of:
+    if waiver.expires_on < as_of:
         return False  # expired: a violation again
-    if waiver.get("record_id") and waiver["record_id"] != record.get("id"):
+    if waiver.record_id and waiver.record_id != record.get("id"):
         return False
-    if waiver.get("subject") and waiver["subject"] not in subjects_of(record):
+    if waiver.subject and waiver.subject not in subjects_of(record):
         return False
-    return bool(waiver.get("record_id") or waiver.get("subject"))
+    return bool(waiver.record_id or waiver.subject)
 
 
-def apply_waivers(result: Result, waivers: list[dict], record: dict, as_of: dt.date) -> Result:
+def apply_waivers(result: Result, waivers: list[Waiver], record: dict, as_of: dt.date) -> Result:
     """Move waived findings aside and recompute the decision (engine errors are never waived)."""
     if not waivers or not result.violations:
         return result
@@ -32,6 +36,6 @@ def apply_waivers(result: Result, waivers: list[dict], record: dict, as_of: dt.d
             kept.append(violation)
         else:
             waived.append(violation.model_copy(update={"evidence": {**violation.evidence, "waiver": {
-                "id": match["id"], "approver": match["approver"], "reason": match["reason"],
-                "expires_on": str(match["expires_on"])}}}))
+                "id": match.id, "approver": match.approver, "reason": match.reason,
+                "expires_on": str(match.expires_on)}}}))
     return result.model_copy(update={"violations": kept, "waived": waived, "decision": decide(kept)})

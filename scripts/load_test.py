@@ -173,7 +173,7 @@ def main() -> int:
     if scratch:
         env["CONDUCT_DATABASE_URL"] = scratch
     store = Store.open(scratch, data_dir=data_dir)
-    secret = store.create_key("load-test", "submitter")[1]
+    secret = store.keys.create("load-test", "submitter")[1]
     port = _free_port()
     server = subprocess.Popen([str(ROOT / ".venv/bin/conduct-check"), "serve", "--port", str(port), "--workers",
                                str(args.workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -187,8 +187,8 @@ def main() -> int:
         server_cpu, gen_cpu = _cpu_seconds(server.pid) - cpu_before, time.process_time() - gen_before
         busy_after = _machine_busy()
         machine_busy = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
-        logged = store.count_decisions()
-        chain = store.verify_log()
+        logged = store.log.count()
+        chain = store.log.verify()
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -207,7 +207,7 @@ def main() -> int:
         "generator_cpu_ms_per_request": round(gen_cpu / max(total, 1) * 1000, 3),
         "machine_cpu_busy_percent": round(machine_busy * 100, 1), "connections_opened": connections,
         "decision_log_rows": logged, "log_rows_equal_acknowledged": logged == len(latencies),
-        "chain_ok": chain.ok, "store": store.dialect, "cpus": os.cpu_count(),
+        "chain_ok": chain.ok, "store": store.db.dialect, "cpus": os.cpu_count(),
     }
     print(json.dumps(figures, indent=2))
     if args.json:

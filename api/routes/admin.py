@@ -56,19 +56,19 @@ def create_waiver(body: WaiverV1, caller: Admin, request: Request) -> dict[str, 
         raise InputError([{"loc": "rule_id", "msg": f"unknown rule id {body.rule_id!r}", "type": "unknown_rule"}])
     if not body.record_id and not body.subject:
         raise InputError([{"loc": "record_id", "msg": "give a record_id or a subject", "type": "missing"}])
-    return _store(request).add_waiver(created_by=caller.id, **body.model_dump())
+    return _store(request).waivers.add(created_by=caller.id, **body.model_dump()).to_dict()
 
 
 @router.get("/waivers")
 def list_waivers(caller: Reader, request: Request, include_revoked: bool = False) -> dict[str, Any]:
     """Waivers in force (and revoked ones on request)."""
-    return {"waivers": _store(request).waivers(include_revoked=include_revoked)}
+    return {"waivers": [w.to_dict() for w in _store(request).waivers.all(include_revoked=include_revoked)]}
 
 
 @router.delete("/waivers/{waiver_id}")
 def revoke_waiver(waiver_id: str, caller: Admin, request: Request) -> dict[str, Any]:
     """Revoke a waiver: its findings are violations again from now on."""
-    if not _store(request).revoke_waiver(waiver_id, caller.id):
+    if not _store(request).waivers.revoke(waiver_id, caller.id):
         raise HTTPException(404, f"No active waiver {waiver_id!r}")
     return {"revoked": waiver_id}
 
@@ -76,20 +76,20 @@ def revoke_waiver(waiver_id: str, caller: Admin, request: Request) -> dict[str, 
 @router.post("/keys", status_code=201)
 def create_key(body: KeyRequestV1, caller: Admin, request: Request) -> dict[str, Any]:
     """Create an API key; the secret is shown once and only its hash is stored."""
-    key_id, secret = _store(request).create_key(body.name, body.role)
+    key_id, secret = _store(request).keys.create(body.name, body.role)
     return {"id": key_id, "name": body.name, "role": body.role, "secret": secret}
 
 
 @router.get("/keys")
 def list_keys(caller: Admin, request: Request) -> dict[str, Any]:
     """Every key (never a secret)."""
-    return {"keys": _store(request).keys()}
+    return {"keys": [k.to_dict() for k in _store(request).keys.all()]}
 
 
 @router.delete("/keys/{key_id}")
 def revoke_key(key_id: str, caller: Admin, request: Request) -> dict[str, Any]:
     """Revoke a key."""
-    if not _store(request).revoke_key(key_id):
+    if not _store(request).keys.revoke(key_id):
         raise HTTPException(404, f"No active key {key_id!r}")
     return {"revoked": key_id}
 
@@ -101,7 +101,7 @@ def load_reference(body: dict[str, Any], caller: Admin, request: Request) -> dic
         ctx = parse_context(body)
     except RecordError as exc:
         raise InputError(prefixed(exc.errors, "reference")) from None
-    seq = _store(request).load_reference(ctx.model_dump(mode="json", exclude_none=True, by_alias=True), caller.id)
+    seq = _store(request).reference.load(ctx.model_dump(mode="json", exclude_none=True, by_alias=True), caller.id)
     return {"loaded": seq, "counts": {k: len(v) for k, v in body.items() if isinstance(v, list)}}
 
 
@@ -117,5 +117,5 @@ def reload_packs(caller: Admin, request: Request) -> Any:
             "errors": [str(i) for i in exc.issues]})
     state.engine = engine  # one reference swap: requests in flight keep the engine they started with
     if state.store is not None:
-        state.generation = state.store.bump_pack_generation(engine.packs.digest, caller.id)
+        state.generation = state.store.packs.bump(engine.packs.digest, caller.id)
     return {"pack": engine.pack_ref.model_dump(), "rules": len(engine.packs.rules)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +18,12 @@ from conduct_engine.scan.prepare import ScanPlan, prepare
 from conduct_engine.scan.readers import expand
 from conduct_engine.scan.runner import chunked, default_workers, run_local
 from conduct_engine.scan.worker import Done, WorkerConfig
+from conduct_engine.settings import load_settings
 
 
 def data_dir() -> Path:
-    """Where scans keep their state: ``$CONDUCT_DATA_DIR`` or ``./data``."""
-    return Path(os.environ.get("CONDUCT_DATA_DIR", "data"))
+    """Where scans keep their state: the settings' ``data_dir`` (``$CONDUCT_DATA_DIR`` or ``./data``)."""
+    return load_settings().data_dir
 
 
 @dataclass
@@ -58,7 +58,7 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
     if stored_history:  # SPEC §3.4: the batch plus what the store holds
         from conduct_engine.store import Store
         log = Store.open()
-        stored = log.history
+        stored = log.register.history
     plan = prepare(paths, packs=packs, as_of=as_of, mapping=mapping, mapping_text=mapping_text, context=context,
                    stored=stored)
     path = store or data_dir() / "scans" / f"{plan.scan_id}.checkpoint"
@@ -105,7 +105,7 @@ def log_decisions(store: Any, rows: list[Done], items: dict[int, Any], actor: st
     from conduct_engine.store import Decision, digest
     from conduct_engine.subjects import subject_of
     results = [(seq, json.loads(result)) for seq, _key, result, _meta in rows]
-    logged = store.logged_decision_ids([r["decision_id"] for _, r in results])
+    logged = store.log.logged_ids([r["decision_id"] for _, r in results])
     decisions = []
     for seq, result in results:
         if result["decision_id"] in logged:

@@ -50,6 +50,11 @@ class GroupCommitter(Generic[T, R]):
         self._queue.put((item, future))
         return future.result()
 
+    @property
+    def pending(self) -> int:
+        """How many writes are queued, not yet taken by the writer thread (approximate, for figures)."""
+        return self._queue.qsize()
+
     def close(self) -> None:
         """Finish what is queued, then stop the writer thread."""
         with self._lock:

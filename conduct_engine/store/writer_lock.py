@@ -27,6 +27,7 @@ class WriterLock:
 
     @contextmanager
     def held(self) -> Iterator[None]:
+        """Hold the lock for the ``with`` block (waiting, asleep, while another thread or process has it)."""
         with self._thread_lock:
             fd = self._file()
             fcntl.flock(fd, fcntl.LOCK_EX)

@@ -89,7 +89,7 @@ def test_uvicorn_factory_with_two_workers() -> None:
     from conduct_engine.store import Store
     port = _free_port()
     data_dir = tempfile.mkdtemp()
-    _, secret = Store.open(data_dir=data_dir).create_key("ci", "submitter")
+    _, secret = Store.open(data_dir=data_dir).keys.create("ci", "submitter")
     headers = {"X-API-Key": secret}
     env = {**os.environ, "CONDUCT_MAX_BATCH": "2", "CONDUCT_DATA_DIR": data_dir}
     env.pop("CONDUCT_DATABASE_URL", None)
@@ -108,7 +108,7 @@ def test_uvicorn_factory_with_two_workers() -> None:
         assert r.status_code == 413 and "limit of 2" in r.json()["detail"]
         r = httpx.post(f"{base}/v1/check", json=example_body(), timeout=10, headers=headers)
         assert r.status_code == 200 and r.json()["decision"] == "block"
-        assert Store.open(data_dir=data_dir).count_decisions() == 1
+        assert Store.open(data_dir=data_dir).log.count() == 1
     finally:
         proc.terminate()
         try:

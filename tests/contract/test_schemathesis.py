@@ -23,7 +23,7 @@ from conduct_engine.store import Store
 
 _DATA = tempfile.mkdtemp(prefix="conduct-schemathesis-")
 _STORE = Store.open(f"sqlite:///{Path(_DATA) / 'conduct.db'}")
-_ADMIN = _STORE.create_key("schemathesis", "admin")[1]
+_ADMIN = _STORE.keys.create("schemathesis", "admin")[1]
 APP = create_app(store=_STORE, auth=True, rate_limit=1_000_000)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,

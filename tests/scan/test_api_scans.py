@@ -54,9 +54,9 @@ def test_upload_scan_progress_and_every_report(client):
     assert state["progress"] == {"done": 120, "total": 120, "percent": 100.0}
     assert state["summary"]["records"] == 120 and state["inputs"] == ["gifts.jsonl"]
     store = Store.open()  # the job logged each decision, as the caller (auth off: "local")
-    logged = store.decisions(limit=500)
-    assert len(logged) == 120 and {(e["channel"], e["actor"]) for e in logged} == {("scan", "local")}
-    assert store.verify_log().ok
+    logged = store.log.latest(limit=500)
+    assert len(logged) == 120 and {(e.channel, e.actor) for e in logged} == {("scan", "local")}
+    assert store.log.verify().ok
     store.close()
     for fmt in FORMATS:
         report = client.get(f"/v1/scans/{scan_id}/report", params={"format": fmt})

@@ -22,8 +22,8 @@ def test_stored_records_join_the_batch_history(tmp_path, monkeypatch):
     monkeypatch.delenv("CONDUCT_DATABASE_URL", raising=False)
     store = Store.open()
     earlier = {**GIFT, "id": "G-OLD", "value_cny": 1500, "occurred_on": "2026-03-01"}
-    with store.transaction() as conn:
-        store.put_records(conn, [HistoryItem("gift", "G-OLD", dt.date(2026, 3, 1), earlier)], "test")
+    with store.db.transaction() as conn:
+        store.register.put(conn, [HistoryItem("gift", "G-OLD", dt.date(2026, 3, 1), earlier)], "test")
     batch = tmp_path / "batch.jsonl"
     batch.write_text(json.dumps({**GIFT, "id": "G-NEW", "value_cny": 600, "occurred_on": "2026-06-01"}) + "\n",
                      encoding="utf-8")
@@ -57,15 +57,15 @@ def test_scan_with_store_logs_every_decision_once(tmp_path, monkeypatch):
     first = runner.invoke(app, args + ["--out", str(tmp_path / "a.jsonl")])
     assert first.exit_code in (0, 1), first.stderr
     store = Store.open()
-    entries = store.decisions(limit=100)
-    assert len(entries) == 12 and {e["channel"] for e in entries} == {"scan"} and {e["actor"] for e in entries} == {"cli"}
+    entries = store.log.latest(limit=100)
+    assert len(entries) == 12 and {e.channel for e in entries} == {"scan"} and {e.actor for e in entries} == {"cli"}
     report = [json.loads(x) for x in (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()[:-1]]
-    assert {e["decision_id"]: e["decision"] for e in entries} == {r["decision_id"]: r["decision"] for r in report}
-    assert {e["subject"] for e in entries} == {"E-0", "E-1", "E-2"}
+    assert {e.decision_id: e.decision for e in entries} == {r["decision_id"]: r["decision"] for r in report}
+    assert {e.subject for e in entries} == {"E-0", "E-1", "E-2"}
     # the same scan again (same inputs, packs, date: same decision ids) adds nothing; the chain still verifies
     again = runner.invoke(app, args + ["--out", str(tmp_path / "b.jsonl")])
     assert again.exit_code == first.exit_code, again.stderr
-    assert store.count_decisions() == 12 and store.verify_log().ok
+    assert store.log.count() == 12 and store.log.verify().ok
     store.close()
 
 
@@ -91,11 +91,11 @@ def test_decisions_logged_before_the_checkpoint_are_not_logged_twice(tmp_path, m
         job.run_scan([str(batch)], rules_dir=str(STARTER_RULES), as_of=dt.date(2026, 11, 30), workers=1,
                      store=checkpoint, stored_history=True)
     store = Store.open()
-    assert store.count_decisions() == calls[0] == 6
+    assert store.log.count() == calls[0] == 6
     monkeypatch.setattr(job, "log_decisions", real_log)
     run = job.run_scan([str(batch)], rules_dir=str(STARTER_RULES), as_of=dt.date(2026, 11, 30), workers=1,
                        store=checkpoint, stored_history=True, resume=True)
     assert run.summary["records"] == 6 and run.resumed == 0
-    assert store.count_decisions() == 6 and store.verify_log().ok
+    assert store.log.count() == 6 and store.log.verify().ok
     run.checkpoint.close()
     store.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -10,9 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conduct_engine.engine import Engine
+from conduct_engine.settings import load_settings
 from conduct_engine.store import Store
 
-PG_URL = os.environ.get("CONDUCT_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = load_settings().test_database_url  # $CONDUCT_TEST_DATABASE_URL
 #: A fixed copy of the first conduct rules: store tests must not move when the real packs grow.
 RULES = Path(__file__).resolve().parents[1] / "data" / "starter_rules"
 
@@ -63,7 +63,7 @@ def shared_engine():
 @pytest.fixture()
 def keys(store):
     """One key per role (and a second submitter): role -> secret."""
-    return {name: store.create_key(name, role)[1] for name, role in
+    return {name: store.keys.create(name, role)[1] for name, role in
             [("submitter", "submitter"), ("submitter2", "submitter"), ("auditor", "auditor"), ("admin", "admin")]}
 
 

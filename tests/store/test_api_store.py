@@ -43,8 +43,8 @@ def test_dry_runs_are_not_history(api, keys, store):
         assert r.status_code == 200
     r3 = api.post("/v1/check", json={"record": _gift(3, 900, "2026-09-01"), "as_of": "2026-11-30"}, headers=who)
     assert _rules(r3.json()) == []
-    assert store.count_records() == 1 and store.count_decisions() == 3  # dry runs are still logged
-    channels = [d["channel"] for d in store.decisions(limit=10)]
+    assert store.register.count() == 1 and store.log.count() == 3  # dry runs are still logged
+    channels = [d.channel for d in store.log.latest(limit=10)]
     assert channels == ["api", "api-dry-run", "api-dry-run"]
 
 
@@ -176,11 +176,11 @@ def test_logs_mask_client_data(api, keys, caplog):
 def test_chain_verifies_after_api_traffic(api, keys, store):
     for i in range(5):
         api.post("/v1/check", json={"record": _gift(i, 100 + i, "2026-10-01")}, headers=h(keys["submitter"]))
-    assert store.verify_log().ok and store.count_decisions() == 5
+    assert store.log.verify().ok and store.log.count() == 5
     assert api.get("/v1/audit/verify", headers=h(keys["auditor"])).json() == {
         "ok": True, "entries": 5, "problem": None, "seq": None}
     head = api.get("/v1/audit/head", headers=h(keys["auditor"])).json()
-    assert head["seq"] == 5 and head["hash"] == store.decisions(limit=1)[0]["hash"]
+    assert head["seq"] == 5 and head["hash"] == store.log.latest(limit=1)[0].hash
 
 
 def test_store_down_is_a_503_and_nothing_is_recorded(api, keys, store, monkeypatch):
@@ -193,4 +193,4 @@ def test_store_down_is_a_503_and_nothing_is_recorded(api, keys, store, monkeypat
     r = api.post("/v1/check", json={"record": _gift(1, 100, "2026-10-01")}, headers=h(keys["submitter"]))
     assert r.status_code == 503 and r.headers["retry-after"] == "5"
     assert r.json() == {"detail": "The store is unavailable; nothing of this request was recorded. Retry later."}
-    assert store.count_decisions() == 0 and store.count_records() == 0
+    assert store.log.count() == 0 and store.register.count() == 0

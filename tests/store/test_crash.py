@@ -55,7 +55,7 @@ def test_sigkill_under_load_loses_no_acknowledged_decision(tmp_path, backend):
             pytest.skip(reason)
         _reset_postgres(PG_URL)
         url = PG_URL
-    secret = Store.open(url, data_dir=tmp_path).create_key("load", "submitter")[1]
+    secret = Store.open(url, data_dir=tmp_path).keys.create("load", "submitter")[1]
     port = _free_port()
     proc = _start(port, tmp_path, url)
     acknowledged: list[str] = []
@@ -90,16 +90,16 @@ def test_sigkill_under_load_loses_no_acknowledged_decision(tmp_path, backend):
     proc = _start(port, tmp_path, url)  # restart on the same database
     try:
         store = Store.open(url, data_dir=tmp_path)
-        logged = {d["decision_id"] for d in store.decisions(limit=100_000)}
+        logged = {d.decision_id for d in store.log.latest(limit=100_000)}
         missing = [d for d in acknowledged if d not in logged]
         assert missing == []
-        report = store.verify_log()
+        report = store.log.verify()
         assert report.ok, report.problem
         assert report.entries >= len(acknowledged)
         r = httpx.post(f"http://127.0.0.1:{port}/v1/check", headers={"X-API-Key": secret}, json={"record": {
             "id": "G-after", "kind": "gift", "employee_id": "E-1", "direction": "received", "form": "goods",
             "value_cny": 10}}, timeout=10)
-        assert r.status_code == 200 and store.verify_log().ok
+        assert r.status_code == 200 and store.log.verify().ok
     finally:
         proc.terminate()
         proc.wait(timeout=15)

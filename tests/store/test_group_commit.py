@@ -1,21 +1,21 @@
 """Group commit: concurrent writes share transactions, each caller is answered after the commit, a bad write
-fails alone; SQLite reads never wait for a writer; the writer lock excludes other processes."""
+fails alone, and records given twice in one batch keep the later."""
 
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
+import logging
 import threading
-from concurrent.futures import Future
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conduct_engine.history import HistoryItem
-from conduct_engine.store import Decision, Store, digest
+from conduct_engine.store import Append, Decision, digest
 from conduct_engine.store.group_commit import GroupCommitter
-from conduct_engine.store.writer_lock import WriterLock
 
 DAY = dt.date(2026, 5, 1)
 
@@ -47,37 +47,70 @@ def test_concurrent_appends_all_land_in_fewer_transactions(store):
     for th in threads:
         th.join()
     assert sorted(s for v in seqs.values() for s in v) == list(range(1, 161))  # every one, once, in a chain
-    assert store.count_decisions() == 160 and store.count_records() == 160
-    assert store.verify_log().ok
-    committer = store._committer
-    assert committer.items == 160 and committer.batches < 160  # shared transactions, not one per write
+    assert store.log.count() == 160 and store.register.count() == 160
+    assert store.log.verify().ok
+    assert store.committer.items == 160 and store.committer.batches < 160  # shared transactions, not one per write
 
 
-def test_a_bad_write_fails_alone(store):
+def _wait_for(condition: Any) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_bad_write_fails_alone(store, caplog):
     store.append([], [_decision(1)], "K-1")
-    # one batch of three writes, the middle one a duplicate decision id: the batch's transaction fails,
-    # then each write is retried alone
-    batch = [(_append_of([_record(i)], [_decision(i)]), Future()) for i in (2, 1, 3)]
-    store._committer._commit(batch)
-    (_, f2), (_, f1), (_, f3) = batch
-    assert "unique" in str(f1.exception()).lower()
-    assert f2.result() == [2] and f3.result() == [3]
-    assert store.count_decisions() == 3 and store.verify_log().ok
-    assert {h.id for h in store.history({"gift"}, DAY, DAY)} == {"G-2", "G-3"}  # the failed write kept nothing
+    # one batch of three writes, the middle one a duplicate decision id: the batch's transaction fails, then
+    # each write is retried alone. The writer is held inside a first write's transaction until the three are
+    # queued behind it, so that it takes them as one batch.
+    entered, release = threading.Event(), threading.Event()
+
+    @contextmanager
+    def held_transaction() -> Iterator[Any]:
+        with store.db.transaction() as conn:
+            if not entered.is_set():
+                entered.set()
+                assert release.wait(timeout=30)
+            yield conn
+
+    committer: GroupCommitter[Append, list[int]] = GroupCommitter(store.apply, held_transaction)
+    answers: dict[str, Any] = {}
+
+    def submit(name: str, i: int) -> None:
+        try:
+            answers[name] = committer.submit(Append([_record(i)], [_decision(i)], "K-1"))
+        except Exception as exc:  # noqa: BLE001 - the answer under test
+            answers[name] = exc
+
+    threads = [threading.Thread(target=submit, args=("first", 10))]
+    threads[0].start()
+    assert entered.wait(timeout=30)
+    for queued, (name, i) in enumerate([("two", 2), ("dup", 1), ("three", 3)], 1):
+        threads.append(threading.Thread(target=submit, args=(name, i)))
+        threads[-1].start()
+        _wait_for(lambda n=queued: committer.pending == n)  # type: ignore[misc]
+    with caplog.at_level(logging.WARNING, logger="conduct_engine.store"):
+        release.set()
+        for th in threads:
+            th.join(timeout=30)
+    committer.close()
+    assert "group commit of 3 writes failed" in caplog.text  # they were one batch, and it failed
+    assert "unique" in str(answers["dup"]).lower()
+    assert (answers["first"], answers["two"], answers["three"]) == ([2], [3], [4])
+    assert store.log.count() == 4 and store.log.verify().ok
+    kept = {h.id for h in store.register.history({"gift"}, DAY, DAY)}
+    assert kept == {"G-10", "G-2", "G-3"}  # the failed write kept nothing
 
 
 def test_same_record_twice_in_one_batch_keeps_the_later(store):
-    with store.transaction() as conn:
-        store._apply_appends(conn, [
-            _append_of([_record(7, 100)], [_decision(70)]), _append_of([_record(7, 900)], [_decision(71)])])
-    (item,) = store.history({"gift"}, DAY, DAY)
+    with store.db.transaction() as conn:
+        seqs = store.apply(conn, [Append([_record(7, 100)], [_decision(70)], "K-1"),
+                                  Append([_record(7, 900)], [_decision(71)], "K-1")])
+    assert seqs == [[1], [2]]
+    (item,) = store.register.history({"gift"}, DAY, DAY)
     assert item.dump["value_cny"] == 900
-    assert store.count_decisions() == 2 and store.verify_log().ok
-
-
-def _append_of(records, decisions):
-    from conduct_engine.store import _Append
-    return _Append(records, decisions, "K-1")
+    assert store.log.count() == 2 and store.log.verify().ok
 
 
 def test_committer_never_acknowledges_a_short_apply():
@@ -93,46 +126,3 @@ def test_committer_never_acknowledges_a_short_apply():
         committer.submit(5)
     committer.close()
     assert committed == []
-
-
-def test_sqlite_reads_do_not_wait_for_a_writer(tmp_path):
-    store = Store.open(f"sqlite:///{tmp_path / 'conduct.db'}")
-    store.append([_record(1)], [_decision(1)], "K-1")
-    read: list[int] = []
-    with store.transaction():  # a writer holds the database (BEGIN IMMEDIATE) ...
-        reader = threading.Thread(target=lambda: read.append(len(store.history({"gift"}, DAY, DAY))))
-        reader.start()
-        reader.join(timeout=10)  # ... and a read still completes (busy_timeout would make it wait 30 s)
-        assert read == [1]
-    store.close()
-
-
-def _hold(path: str, held: multiprocessing.Event, release: multiprocessing.Event) -> None:
-    lock = WriterLock(Path(path))
-    with lock.held():
-        held.set()
-        release.wait(timeout=30)
-
-
-def test_writer_lock_excludes_another_process(tmp_path):
-    path = tmp_path / "db-writer.lock"
-    ctx = multiprocessing.get_context("spawn")
-    held, release = ctx.Event(), ctx.Event()
-    child = ctx.Process(target=_hold, args=(str(path), held, release))
-    child.start()
-    assert held.wait(timeout=30)
-    got = threading.Event()
-    lock = WriterLock(path)
-
-    def take() -> None:
-        with lock.held():
-            got.set()
-
-    taker = threading.Thread(target=take)
-    taker.start()
-    assert not got.wait(timeout=0.5)  # the other process holds it
-    release.set()
-    assert got.wait(timeout=30)  # and it is ours once that process lets go
-    taker.join()
-    child.join(timeout=30)
-    lock.close()

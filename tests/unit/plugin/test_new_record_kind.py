@@ -65,8 +65,8 @@ def test_window_on_its_own_date_field(service):
 
 
 def test_waiver_on_its_subject(service):
-    service.store.add_waiver(rule_id="OE-PAY-HIGH", reason="合规部批准", approver="王经理",
-                             expires_on=dt.date(2026, 12, 31), subject="E-7")
+    service.store.waivers.add(rule_id="OE-PAY-HIGH", reason="合规部批准", approver="王经理",
+                              expires_on=dt.date(2026, 12, 31), subject="E-7")
     result = service.check(job("OE-1", "2026-03-01", monthly_pay_cny=2000), as_of="2026-03-01")
     assert result.violations == [] and result.decision == "pass"
     assert [w.rule_id for w in result.waived] == ["OE-PAY-HIGH"]

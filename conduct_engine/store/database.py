@@ -1,0 +1,117 @@
+"""The database under the store: one SQLAlchemy engine, its transactions, its writer lock and a short read cache.
+
+SQLite runs in WAL mode: reads start a plain deferred transaction and never wait for a writer, while write
+transactions start with ``BEGIN IMMEDIATE`` (after taking the writer lock) so writers queue instead of failing.
+Every transaction the store runs is opened here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.engine import Engine as SAEngine
+from sqlalchemy.engine import make_url
+
+from conduct_engine.store.writer_lock import WriterLock
+
+#: Per-request lookups (waivers, reference-data version, API keys) are cached this long; a write made through
+#: this process's store clears them at once, so only a change made by another worker process can take this long.
+READ_CACHE_SECONDS = 1.0
+_WRITE = "conduct_write"  # execution option marking a write transaction (BEGIN IMMEDIATE on SQLite)
+T = TypeVar("T")
+
+
+def now() -> dt.datetime:
+    """The current time, in UTC (what the store records in its timestamps)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class ReadCache:
+    """Values loaded at most once per ``READ_CACHE_SECONDS``; ``clear`` after a write makes it visible at once."""
+
+    def __init__(self, seconds: float = READ_CACHE_SECONDS):
+        self.seconds = seconds
+        self._values: dict[str, tuple[float, Any]] = {}
+
+    def get(self, key: str, load: Callable[[], T]) -> T:
+        """The cached value of ``key``, loading it when missing or older than the cache's lifetime."""
+        at = time.monotonic()
+        hit = self._values.get(key)
+        if hit is None or at - hit[0] > self.seconds:
+            hit = (at, load())
+            self._values[key] = hit
+        return hit[1]
+
+    def clear(self) -> None:
+        """Forget every cached value."""
+        self._values.clear()
+
+
+class Database:
+    """One database URL: its engine (dialect derived once from the URL), transactions, read cache and migrations."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.dialect = make_url(url).get_backend_name()
+        # A SQLite file cannot go away under an open connection; a PostgreSQL server can restart.
+        self.engine: SAEngine = create_engine(url, future=True, pool_pre_ping=self.dialect != "sqlite")
+        self.cache = ReadCache()
+        self._writer_lock: WriterLock | None = None
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "begin", _sqlite_begin)
+            database = self.engine.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self._writer_lock = WriterLock(Path(database + "-writer.lock"))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction (IMMEDIATE on SQLite, so writers queue instead of failing).
+
+        Reads outside it (``read``) start a plain deferred transaction: under WAL they never wait for a writer.
+        """
+        with self._write_turn(), self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+            yield conn
+
+    def read(self) -> AbstractContextManager[Connection]:
+        """A connection for reads (deferred transaction, rolled back on close)."""
+        return self.engine.connect()
+
+    def _write_turn(self) -> AbstractContextManager[None]:
+        return self._writer_lock.held() if self._writer_lock is not None else nullcontext()
+
+    def migrate(self) -> None:
+        """Bring the schema to the latest Alembic revision."""
+        from alembic import command
+        from alembic.config import Config
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        with self.transaction() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        """Release the writer lock file and the connection pool."""
+        if self._writer_lock is not None:
+            self._writer_lock.close()
+        self.engine.dispose()
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # let the "begin" hook issue BEGIN IMMEDIATE
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged decision survives a crash
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")

@@ -1,0 +1,43 @@
+"""The record register on SQLite and PostgreSQL: upsert by kind and id, the history window."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from conduct_engine.history import HistoryItem
+
+DAY = dt.date(2026, 5, 1)
+
+
+def _gift(i: int, value: int, employee: str = "E-1", day: dt.date = DAY) -> HistoryItem:
+    return HistoryItem("gift", f"G-{i}", day, {"id": f"G-{i}", "kind": "gift", "employee_id": employee,
+                                               "value_cny": value})
+
+
+def test_records_upsert_and_history_window(store):
+    items = [HistoryItem("gift", f"G-{i}", DAY + dt.timedelta(days=i), {"id": f"G-{i}", "kind": "gift",
+                                                                         "value_cny": i}) for i in range(5)]
+    with store.db.transaction() as conn:
+        store.register.put(conn, items, "K-1")
+    with store.db.transaction() as conn:  # the same id again replaces, never duplicates
+        store.register.put(conn, [HistoryItem("gift", "G-0", DAY, {"id": "G-0", "kind": "gift", "value_cny": 99})],
+                           "K-1")
+    assert store.register.count() == 5
+    got = store.register.history({"gift"}, DAY, DAY + dt.timedelta(days=2))
+    assert sorted((i.id, i.dump["value_cny"]) for i in got) == [("G-0", 99), ("G-1", 1), ("G-2", 2)]
+    assert store.register.history({"entertainment"}, DAY, DAY) == []
+
+
+def test_history_of_given_employees_only(store):
+    with store.db.transaction() as conn:
+        store.register.put(conn, [_gift(1, 10, "E-1"), _gift(2, 20, "E-2")], "K-1")
+    assert [i.id for i in store.register.history({"gift"}, DAY, DAY, {"E-2"})] == ["G-2"]
+    assert store.register.history({"gift"}, DAY, DAY, set()) == []
+    assert len(store.register.history({"gift"}, DAY, DAY)) == 2
+
+
+def test_put_many_keeps_the_later_of_a_record_given_twice(store):
+    with store.db.transaction() as conn:
+        store.register.put_many(conn, [([_gift(7, 100)], "K-1"), ([_gift(7, 900)], "K-2")])
+    (item,) = store.register.history({"gift"}, DAY, DAY)
+    assert item.dump["value_cny"] == 900 and store.register.count() == 1
