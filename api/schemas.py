@@ -144,7 +144,7 @@ class ErrorBodyV1(BaseModel):
 
     detail: str | list[ErrorItemV1] = Field(description="A message, or (422 invalid input) the problems")
     code: str = Field(description="Stable error code (conduct_engine.error_codes)")
-    errors: list[ErrorItemV1] = Field(default_factory=list, description="Each problem with where it is")
+    errors: list[ErrorItemV1] = Field(description="Each problem with where it is (empty when nothing finer)")
 
 
 class RuleNotFoundV1(ErrorBodyV1):
