@@ -3,7 +3,8 @@
 Bounded (a fixed number of examples per operation, derandomised) so it runs in `make test`. It must find
 no 5xx answer, no response that breaks the schema, no undocumented status code, and no request that breaks
 the schema being accepted; and every 4xx/5xx answer must carry the one error body (ErrorBodyV1), whether
-documented for that operation or not (a 405, a 413 from the middleware). Two of schemathesis's checks are left out, on purpose:
+documented for that operation or not (a 405, a 413 from the middleware). Two of schemathesis's checks are
+left out, on purpose:
 
 - positive_data_acceptance: ``record`` is documented as an object because the engine validates it (with
   its lenient mode, currency conversion and field-path errors); an empty object is rightly rejected;
