@@ -7,13 +7,12 @@ With auth off (``conduct-check serve --no-auth``, for a local demo) every caller
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
+from api.deps import OptionalStoreDep, RateLimiterDep, SettingsDep
 from conduct_engine.store import KeyInfo
 
 ROLE_RANK = {"submitter": 0, "auditor": 1, "admin": 2}
@@ -34,27 +33,6 @@ class Principal:
 LOCAL = Principal("local", "admin")
 
 
-class RateLimiter:
-    """A token bucket per key (per worker process)."""
-
-    def __init__(self, per_minute: int):
-        self.per_minute = per_minute
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        """Take one token for ``key``; False when its bucket is empty."""
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - last) * self.per_minute / 60.0)
-            if tokens < 1:
-                self._buckets[key] = (tokens, now)
-                return False
-            self._buckets[key] = (tokens - 1, now)
-            return True
-
-
 def _secret(request: Request) -> str | None:
     key = request.headers.get("x-api-key")
     if key:
@@ -65,7 +43,7 @@ def _secret(request: Request) -> str | None:
     return None
 
 
-def require(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
+def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting the given roles (admin is always admitted).
 
     Async, so a request does not hop to a worker thread for it: key lookups are cached for a second, and a
@@ -73,19 +51,20 @@ def require(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
     """
     allowed = set(roles) | {"admin"}
 
-    async def dependency(request: Request) -> Principal:
-        state = request.app.state
-        if not state.auth:
+    async def dependency(request: Request, settings: SettingsDep, store: OptionalStoreDep,
+                         rate_limiter: RateLimiterDep) -> Principal:
+        if not settings.auth:
             return LOCAL
+        assert store is not None  # create_app refuses auth without a store
         secret = _secret(request)
         if not secret:
             raise HTTPException(401, "An API key is required (header X-API-Key)",
                                 headers={"WWW-Authenticate": "ApiKey"})
-        info: KeyInfo | None = state.store.keys.authenticate(secret)
+        info: KeyInfo | None = store.keys.authenticate(secret)
         if info is None:
             raise HTTPException(401, "Unknown or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
-        if not state.rate_limiter.allow(info.id):
-            raise HTTPException(429, f"Rate limit of {state.rate_limiter.per_minute} requests per minute "
+        if not rate_limiter.allow(info.id):
+            raise HTTPException(429, f"Rate limit of {rate_limiter.per_minute} requests per minute "
                                 "exceeded for this key", headers={"Retry-After": "1"})
         if info.role not in allowed:
             raise HTTPException(403, f"This needs the role {' or '.join(sorted(allowed))}; the key is a {info.role}")

@@ -1,10 +1,16 @@
-"""A pure ASGI middleware that rejects request bodies above a size limit with 413."""
+"""Request limits: a pure ASGI middleware that rejects bodies above a size limit with 413, and the per-key
+rate limiter (429)."""
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from api.errors import error_body
+from conduct_engine import error_codes
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -53,11 +59,32 @@ class BodyLimitMiddleware:
 
     async def _reject(self, send: Send, what: str) -> None:
         detail = f"Request body too large ({what}); the limit is {self.max_body_bytes} bytes"
-        body = json.dumps({"detail": detail}).encode()
+        body = json.dumps(error_body(error_codes.PAYLOAD_TOO_LARGE, detail)).encode()
         await send({"type": "http.response.start", "status": 413, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
             (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+class RateLimiter:
+    """A token bucket per key (per worker process)."""
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        """Take one token for ``key``; False when its bucket is empty."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - last) * self.per_minute / 60.0)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                return False
+            self._buckets[key] = (tokens - 1, now)
+            return True
 
 
 def _content_length(scope: Scope) -> int | None:

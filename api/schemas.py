@@ -128,32 +128,50 @@ class ReadyV1(BaseModel):
 
 
 class ErrorItemV1(BaseModel):
-    """One input problem: a dotted field path, a reason and a stable type."""
+    """One problem: where (a dotted field path, or ``file:line``), a reason and a stable type."""
 
     loc: str
     msg: str
     type: str
 
 
-class ValidationErrorV1(BaseModel):
-    """A 422 answer: every problem found."""
+class ErrorBodyV1(BaseModel):
+    """Every 4xx/5xx answer: ``detail`` as FastAPI gives it, a stable ``code``, and the problems one by one.
 
-    detail: list[ErrorItemV1]
+    ``detail`` is a message, except on a 422 for invalid input, where it is the list of problems (FastAPI's
+    shape, kept for existing clients); ``errors`` always is that list, empty when there is nothing finer.
+    """
+
+    detail: str | list[ErrorItemV1] = Field(description="A message, or (422 invalid input) the problems")
+    code: str = Field(description="Stable error code (conduct_engine.error_codes)")
+    errors: list[ErrorItemV1] = Field(description="Each problem with where it is (empty when nothing finer)")
 
 
-class MessageErrorV1(BaseModel):
-    """A 4xx/5xx answer with one message."""
+class RuleNotFoundV1(ErrorBodyV1):
+    """A 404 for an unknown rule id, with the closest ids."""
 
-    detail: str
+    suggestions: list[str]
+
+
+_ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "A body that cannot be parsed at all",
+    401: "No API key, or an unknown or revoked one",
+    403: "The key's role may not do this",
+    404: "No such object visible to this key",
+    409: "The object is not in a state that allows this",
+    413: "Body (or batch) larger than the server accepts",
+    422: "Invalid input: each problem with its field path",
+    429: "Rate limit exceeded for this key (Retry-After)",
+    500: "Internal server error (logged; no details are shown)",
+    503: "The store is unavailable; nothing was recorded (Retry-After)",
+}
+
+
+def error_responses(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` documenting ``statuses`` with the error body (``s404="…"`` overrides a description)."""
+    return {status: {"model": ErrorBodyV1, "description": descriptions.get(f"s{status}", _ERROR_DESCRIPTIONS[status])}
+            for status in statuses}
 
 
 #: The error answers every protected route may give (documented once, used by every router).
-COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": MessageErrorV1, "description": "No API key, or an unknown or revoked one"},
-    403: {"model": MessageErrorV1, "description": "The key's role may not do this"},
-    404: {"model": MessageErrorV1, "description": "No such object visible to this key"},
-    413: {"model": MessageErrorV1, "description": "Body (or batch) larger than the server accepts"},
-    422: {"model": ValidationErrorV1, "description": "Invalid input: each problem with its field path"},
-    429: {"model": MessageErrorV1, "description": "Rate limit exceeded for this key"},
-    503: {"model": MessageErrorV1, "description": "The store is unavailable; nothing was recorded (Retry-After)"},
-}
+COMMON_RESPONSES = error_responses(401, 403, 404, 413, 422, 429, 500, 503)

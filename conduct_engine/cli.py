@@ -184,16 +184,14 @@ def serve(host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1"
           auth: Annotated[bool, typer.Option("--auth/--no-auth", help="Require API keys (--no-auth: local demo, "
                                              "every caller is admin).")] = True) -> None:
     """Serve the HTTP API on uvicorn (the store: $CONDUCT_DATABASE_URL or SQLite in $CONDUCT_DATA_DIR)."""
-    import os
-
     import uvicorn
 
+    from conduct_engine.settings import export_for_workers, load_settings
     from conduct_engine.store import Store
-    if pack:
-        os.environ["CONDUCT_RULES_DIR"] = str(pack.resolve())
-    os.environ["CONDUCT_AUTH"] = "on" if auth else "off"
+    settings = load_settings(rules_dir=pack.resolve() if pack else None, auth=auth)
+    export_for_workers(settings)  # the workers build their apps from the environment they inherit
     _engine(pack)  # fail fast, with every pack error listed, before starting workers
-    Store.open().close()  # migrate once, before the workers start
+    Store.open(settings.store_url()).close()  # migrate once, before the workers start
     uvicorn.run("api.app:app_factory", factory=True, host=host, port=port, workers=workers)
 
 

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from conduct_engine import error_codes
 from conduct_engine.errors import EngineError, RecordError
 from conduct_engine.facts import FactSet, _get, context_facts, record_date, record_facts
 from conduct_engine.history import AggregateValue, HistoryIndex
@@ -311,7 +312,7 @@ def _copy_record_fields(facts: list[dict], anchor: dict, paths: set[str]) -> Non
 
 def _engine_error(code: str, detail: str) -> Violation:
     return Violation(
-        rule_id=ENGINE_ERROR_RULE, standard="standard_operation", severity="review", finding="engine_error",
+        rule_id=ENGINE_ERROR_RULE, standard="standard_operation", severity="review", finding=error_codes.ENGINE_ERROR,
         message=Text(zh=f"规则引擎未能完成检查（{detail}），须人工复核", en=f"The rule engine could not complete the "
                      f"check ({detail}); manual review required"),
         remediation=Text(zh="提交合规部门人工复核", en="Send the record to compliance for manual review"),
@@ -327,4 +328,4 @@ def _as_date(value: dt.date | str | None) -> dt.date:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
         raise RecordError([{"loc": "as_of", "msg": f"as_of must be a date YYYY-MM-DD, got {value!r}",
-                            "type": "date_format"}]) from None
+                            "type": error_codes.DATE_FORMAT}]) from None

@@ -9,11 +9,12 @@ from typing import Any
 
 import yaml
 
+from conduct_engine import error_codes
 from conduct_engine.errors import RecordError
 
 
 def _error(where: str, msg: str) -> RecordError:
-    return RecordError([{"loc": where, "msg": msg, "type": "input_format"}])
+    return RecordError([{"loc": where, "msg": msg, "type": error_codes.INPUT_FORMAT}])
 
 
 def read_text(source: str) -> tuple[str, str]:

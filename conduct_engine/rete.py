@@ -30,6 +30,7 @@ from typing import Any
 import durable_rules_engine
 from durable.engine import Host
 
+from conduct_engine import error_codes
 from conduct_engine.errors import EngineError
 
 PATCH_TAG = "conductfix1"
@@ -64,7 +65,7 @@ class Firing:
 
 def _clean_number(value: float) -> float | int:
     if not math.isfinite(value):
-        raise EngineError("normalise", f"non-finite number {value!r} cannot be asserted")
+        raise EngineError(error_codes.ENGINE_NORMALISE, f"non-finite number {value!r} cannot be asserted")
     if value.is_integer() and abs(value) < 2**53:
         return int(value)
     if abs(value) >= 1e15:
@@ -85,7 +86,7 @@ def _clean(value: Any) -> Any:
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
-    raise EngineError("normalise", f"unsupported value type {type(value).__name__}")
+    raise EngineError(error_codes.ENGINE_NORMALISE, f"unsupported value type {type(value).__name__}")
 
 
 MAX_PROPERTIES = 240  # the engine allows 252 (+ sid, id); past that it errors or crashes
@@ -117,7 +118,7 @@ class _QuietHost(Host):
             return lambda c: self._recorder.fired(rule_id, c)
         if kind == "done":
             return lambda c: self._recorder.done(c)
-        raise EngineError("action", f"unknown action {action_name!r}")
+        raise EngineError(error_codes.ENGINE_ACTION, f"unknown action {action_name!r}")
 
 
 class _Recorder:
@@ -179,14 +180,14 @@ class ReteEngine:
         sid = uuid.uuid4().hex
         for fact in facts:
             if _count_properties(fact) > MAX_PROPERTIES:
-                raise EngineError("too_many_properties", f"fact {fact.get('id')!r} has more than "
+                raise EngineError(error_codes.ENGINE_TOO_MANY_PROPERTIES, f"fact {fact.get('id')!r} has more than "
                                   f"{MAX_PROPERTIES} properties, beyond what the engine can hold")
         batch = [{**fact, "sid": sid} for fact in facts]
         batch.append({"t": SENTINEL_TYPE, "id": "__end__", "sid": sid})
         try:
             payload = json.dumps(batch, ensure_ascii=False, allow_nan=False)
         except ValueError as exc:  # NaN or infinity
-            raise EngineError("normalise", f"a number cannot be asserted: {exc}") from None
+            raise EngineError(error_codes.ENGINE_NORMALISE, f"a number cannot be asserted: {exc}") from None
         if _EXPONENT.search(payload):  # rare: only then rewrite numbers (the engine cannot parse 1e-05)
             payload = json.dumps([_clean(f) for f in batch], ensure_ascii=False, allow_nan=False)
         with self._lock:
@@ -198,10 +199,10 @@ class ReteEngine:
                 except (durable_rules_engine.error, MemoryError) as exc:
                     raise EngineError(_error_code(exc), f"assert failed: {exc}") from exc
                 if result[0] == 2:
-                    raise EngineError("duplicate_fact", "a fact id was asserted twice")
+                    raise EngineError(error_codes.ENGINE_DUPLICATE_FACT, "a fact id was asserted twice")
                 ruleset.do_actions(result[1], lambda e, _state: errors.append(e) if e else None)
                 if errors:
-                    raise EngineError("action", f"a rule action failed: {errors[0]!r}")
+                    raise EngineError(error_codes.ENGINE_ACTION, f"a rule action failed: {errors[0]!r}")
             finally:
                 firings, finished = self._recorder.take(sid)
                 try:
@@ -209,5 +210,5 @@ class ReteEngine:
                 except durable_rules_engine.error:
                     pass
         if not finished:
-            raise EngineError("incomplete", "the evaluation did not reach its end marker")
+            raise EngineError(error_codes.ENGINE_INCOMPLETE, "the evaluation did not reach its end marker")
         return firings

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, PositiveInt, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from conduct_engine import error_codes
 from conduct_engine.errors import ConductError
 
 #: The rule packs that ship with the package.
@@ -48,8 +49,10 @@ class Settings(BaseSettings):
         return (self.scan_root or self.data_dir / "imports").resolve()
 
 
-class SettingsError(ConductError):
-    """An environment variable has a value that cannot be used."""
+class SettingsError(ConductError, ValueError):
+    """An environment variable (or an explicit setting) has a value that cannot be used; ``loc`` names it."""
+
+    code = error_codes.INVALID_SETTINGS
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -58,8 +61,9 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**given)
     except ValidationError as exc:
-        problems = "; ".join(f"CONDUCT_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        raise SettingsError(f"invalid settings: {problems}") from None
+        names = [f"CONDUCT_{'.'.join(map(str, e['loc'])).upper()}" for e in exc.errors()]
+        problems = "; ".join(f"{name}: {e['msg']}, got {e['input']!r}" for name, e in zip(names, exc.errors(), strict=True))
+        raise SettingsError(f"invalid settings: {problems}", loc=names[0]) from None
 
 
 def export_for_workers(settings: Settings) -> None:

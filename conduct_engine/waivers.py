@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from conduct_engine import error_codes
 from conduct_engine.results import Result, decide
 from conduct_engine.subjects import subjects_of
 
@@ -30,7 +31,7 @@ def apply_waivers(result: Result, waivers: list[Waiver], record: dict, as_of: dt
         return result
     kept, waived = [], list(result.waived)
     for violation in result.violations:
-        match = next((w for w in waivers if violation.finding != "engine_error"
+        match = next((w for w in waivers if violation.finding != error_codes.ENGINE_ERROR
                       and _covers(w, violation.rule_id, record, as_of)), None)
         if match is None:
             kept.append(violation)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import difflib
-from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from api.auth import require
-from api.deps import get_engine
-from api.schemas import COMMON_RESPONSES, MessageErrorV1, RuleV1, StandardV1
+from api.deps import EngineDep
+from api.errors import error_response
+from api.schemas import COMMON_RESPONSES, RuleNotFoundV1, RuleV1, StandardV1
+from conduct_engine import error_codes
 from conduct_engine.engine import Engine
 from conduct_engine.packs.loader import RuleDef
 from conduct_engine.results import Text
@@ -20,27 +21,27 @@ router = APIRouter(prefix="/v1", tags=["catalog"], responses=COMMON_RESPONSES,
 
 
 @router.get("/standards", response_model=list[StandardV1])
-def list_standards(engine: Annotated[Engine, Depends(get_engine)]) -> list[StandardV1]:
+def list_standards(engine: EngineDep) -> list[StandardV1]:
     """Every standard code (SPEC §2) in its order."""
     return [StandardV1(code=s.code, group=s.group, zh=s.zh, en=s.en, clause=s.clause)
             for s in engine.packs.standards.values()]
 
 
 @router.get("/rules", response_model=list[RuleV1])
-def list_rules(engine: Annotated[Engine, Depends(get_engine)]) -> list[RuleV1]:
+def list_rules(engine: EngineDep) -> list[RuleV1]:
     """Every rule of the loaded pack, by id."""
     return [_rule(engine, engine.packs.rules[rid]) for rid in sorted(engine.packs.rules)]
 
 
-@router.get("/rules/{rule_id}", response_model=RuleV1, responses={404: {"model": MessageErrorV1}})
-def get_rule(rule_id: str, engine: Annotated[Engine, Depends(get_engine)]) -> RuleV1 | JSONResponse:
+@router.get("/rules/{rule_id}", response_model=RuleV1, responses={404: {
+    "model": RuleNotFoundV1, "description": "No such rule; the closest ids are suggested"}})
+def get_rule(rule_id: str, engine: EngineDep) -> RuleV1 | JSONResponse:
     """One rule; an unknown id gets 404 with the closest ids suggested."""
     rdef = engine.packs.rules.get(rule_id)
     if rdef is None:
         close = difflib.get_close_matches(rule_id.upper(), list(engine.packs.rules), n=3, cutoff=0.6)
         hint = f" (did you mean {' or '.join(close)}?)" if close else ""
-        return JSONResponse(status_code=404, content={"detail": f"Unknown rule id {rule_id!r}{hint}",
-                                                      "suggestions": close})
+        return error_response(404, error_codes.UNKNOWN_RULE, f"Unknown rule id {rule_id!r}{hint}", suggestions=close)
     return _rule(engine, rdef)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Body, Depends
+from fastapi.responses import Response
 
 from api.auth import Principal, require
-from api.deps import get_engine, get_settings
-from api.errors import InputError, prefixed
+from api.deps import ServiceDep, SettingsDep
+from api.errors import InputError, error_response, prefixed
 from api.schemas import (
     BATCH_EXAMPLE,
     CHECK_EXAMPLE,
@@ -17,53 +17,44 @@ from api.schemas import (
     BatchCheckRequestV1,
     BatchResultV1,
     CheckRequestV1,
-    MessageErrorV1,
     ResultV1,
-    ValidationErrorV1,
 )
-from api.settings import Settings
-from conduct_engine.engine import Engine
+from conduct_engine import error_codes
 from conduct_engine.errors import RecordError
 from conduct_engine.records import Context, parse_context
 
 router = APIRouter(prefix="/v1", tags=["check"], responses=COMMON_RESPONSES)
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    422: {"model": ValidationErrorV1, "description": "Invalid input: each problem with its field path"},
-    413: {"model": MessageErrorV1, "description": "Body (or batch) larger than the server accepts"}}
 _CHECK_EXAMPLES = {"shopping_card_gift": {"summary": "A shopping-card gift (blocked)",
                                           "value": CHECK_EXAMPLE}}
 _BATCH_EXAMPLES = {"two_gifts": {"summary": "A shopping card and a small gift", "value": BATCH_EXAMPLE}}
 CheckBody = Annotated[CheckRequestV1, Body(openapi_examples=_CHECK_EXAMPLES)]
 BatchBody = Annotated[BatchCheckRequestV1, Body(openapi_examples=_BATCH_EXAMPLES)]
-EngineDep = Annotated[Engine, Depends(get_engine)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 Caller = Annotated[Principal, Depends(require("submitter", "auditor"))]
 
 
-@router.post("/check", response_model=ResultV1, responses=_ERRORS)
-def check(req: CheckBody, engine: EngineDep, caller: Caller, request: Request) -> Response:
+@router.post("/check", response_model=ResultV1)
+def check(req: CheckBody, caller: Caller, service: ServiceDep) -> Response:
     """Check one record and return its result; the record joins the history unless ``dry_run``."""
     _context(req.context, req.lenient)
     try:
-        result = request.app.state.service.check(req.record, context=req.context, as_of=req.as_of,
-                                                 dry_run=req.dry_run, lenient=req.lenient, actor=caller.id)
+        result = service.check(req.record, context=req.context, as_of=req.as_of,
+                               dry_run=req.dry_run, lenient=req.lenient, actor=caller.id)
     except RecordError as exc:
         raise InputError(prefixed(exc.errors, "record")) from None
     return _json(result)
 
 
-@router.post("/check/batch", response_model=BatchResultV1, responses=_ERRORS)
-def check_batch(req: BatchBody, engine: EngineDep, settings: SettingsDep, caller: Caller,
-                request: Request) -> Response:
+@router.post("/check/batch", response_model=BatchResultV1)
+def check_batch(req: BatchBody, settings: SettingsDep, caller: Caller, service: ServiceDep) -> Response:
     """Check several records, each on its own; results come back in request order."""
     if len(req.records) > settings.max_batch:
-        return JSONResponse(status_code=413, content={"detail": (
+        return error_response(413, error_codes.BATCH_TOO_LARGE, (
             f"Batch of {len(req.records)} records exceeds the limit of {settings.max_batch} per request; "
-            "split it into smaller batches")})
+            "split it into smaller batches"))
     _context(req.context, req.lenient)
     try:
-        results = request.app.state.service.check_many(req.records, context=req.context, as_of=req.as_of,
-                                                       dry_run=req.dry_run, lenient=req.lenient, actor=caller.id)
+        results = service.check_many(req.records, context=req.context, as_of=req.as_of,
+                                     dry_run=req.dry_run, lenient=req.lenient, actor=caller.id)
     except RecordError as exc:
         raise InputError(prefixed(exc.errors, "records")) from None
     return _json(BatchResultV1(results=results))

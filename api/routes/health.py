@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
-from api.deps import get_engine
-from api.schemas import PackV1, ReadyV1
-from conduct_engine.engine import Engine
+from api.deps import EngineDep
+from api.schemas import PackV1, ReadyV1, error_responses
 from conduct_engine.rete import engine_version
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=error_responses(500, 503))
 
 
 @router.get("/healthz")
@@ -21,7 +18,7 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=ReadyV1)
-def readyz(engine: Annotated[Engine, Depends(get_engine)]) -> ReadyV1:
+def readyz(engine: EngineDep) -> ReadyV1:
     """The engine is loaded: which pack, how many rules, which durable-rules build."""
     packs = engine.packs
     return ReadyV1(status="ready", pack=PackV1(name=packs.name, version=packs.version, digest=packs.digest),

@@ -4,20 +4,21 @@ progress, fetch its report in any format (SPEC §5)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from api.auth import Principal, require
+from api.deps import EngineDep, SettingsDep
 from api.errors import InputError
-from api.schemas import COMMON_RESPONSES, MessageErrorV1
+from api.schemas import COMMON_RESPONSES, error_responses
+from conduct_engine import error_codes
 from conduct_engine.reports import FORMATS, MEDIA_TYPES
 from conduct_engine.scan import ScanInputError, jobs
-from conduct_engine.scan.job import data_dir
 from conduct_engine.scan.mapping import Mapping
+from conduct_engine.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["scans"], responses=COMMON_RESPONSES)
 Auditor = Annotated[Principal, Depends(require("auditor"))]
@@ -25,17 +26,12 @@ _SUFFIX = {"jsonl": "jsonl", "csv": "csv", "sarif": "sarif.json", "junit": "juni
 
 
 def _bad(loc: str, msg: str) -> InputError:
-    return InputError([{"loc": loc, "msg": msg, "type": "value_error"}])
+    return InputError([{"loc": loc, "msg": msg, "type": error_codes.VALUE_ERROR}])
 
 
-def import_root() -> Path:
-    """The only folder admins may scan server-side: ``$CONDUCT_SCAN_ROOT`` or ``<data dir>/imports``."""
-    return Path(os.environ.get("CONDUCT_SCAN_ROOT") or data_dir() / "imports").resolve()
-
-
-def _server_path(raw: str, loc: str) -> Path:
-    """A server-side path inside the import folder (403 outside it, 422 when missing)."""
-    root = import_root()
+def _server_path(settings: Settings, raw: str, loc: str) -> Path:
+    """A server-side path inside the import folder, ``settings.imports_root()`` (403 outside it, 422 when missing)."""
+    root = settings.imports_root()
     path = (root / raw).resolve()  # a relative path is taken under the root; an absolute one stays as given
     if path != root and root not in path.parents:
         raise HTTPException(403, f"Server-side paths must be inside the import folder {root}")
@@ -44,17 +40,16 @@ def _server_path(raw: str, loc: str) -> Path:
     return path
 
 
-def _job(job_id: str, caller: Principal) -> Path:
-    job = jobs.job_path(data_dir(), job_id)
+def _job(settings: Settings, job_id: str) -> Path:
+    job = jobs.job_path(settings.data_dir, job_id)
     if job is None:  # auditors and admins (the only roles admitted here) see every scan
         raise HTTPException(404, f"No scan {job_id!r}")
     return job
 
 
 @router.post("/scans", status_code=202, responses={
-    202: {"description": "The scan job was started"},
-    400: {"model": MessageErrorV1, "description": "A multipart body that cannot be parsed"}})
-def create_scan(caller: Auditor, request: Request,
+    202: {"description": "The scan job was started"}, **error_responses(400, s400="A multipart body that cannot be parsed")})
+def create_scan(caller: Auditor, settings: SettingsDep, engine: EngineDep,
                 file: Annotated[UploadFile | None, File(description="A .csv, .xlsx, .json or .jsonl file (.gz too)")] = None,
                 mapping: Annotated[UploadFile | None, File(description="A column mapping (YAML/JSON)")] = None,
                 path: Annotated[str | None, Form(description="Admins: a file or directory on the server")] = None,
@@ -70,42 +65,42 @@ def create_scan(caller: Auditor, request: Request,
         day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     except ValueError:
         raise _bad("as_of", f"as_of must be a date YYYY-MM-DD, got {as_of!r}") from None
-    inputs = [_server_path(path, "path")] if path is not None else []
-    map_file = _server_path(mapping_path, "mapping_path") if mapping_path else None
-    root = jobs.jobs_dir(data_dir())
+    inputs = [_server_path(settings, path, "path")] if path is not None else []
+    map_file = _server_path(settings, mapping_path, "mapping_path") if mapping_path else None
+    root = jobs.jobs_dir(settings.data_dir)
     if file is not None:
         inputs = [jobs.save_upload(root, file.filename or "upload.csv", file.file)]
     if mapping is not None:
         map_file = jobs.save_upload(root, mapping.filename or "mapping.yaml", mapping.file)
-    rules_dir = str(request.app.state.rules_dir)
+    rules_dir = str(settings.rules_dir)
     if map_file is not None:
         try:
-            Mapping.load(map_file, request.app.state.engine.packs.fx)  # a bad mapping fails now, not in the job
+            Mapping.load(map_file, engine.packs.fx)  # a bad mapping fails now, not in the job
         except ScanInputError as exc:
             raise _bad("mapping", str(exc)) from None
-    job_id = jobs.submit(data_dir(), inputs, mapping=map_file, as_of=day, rules_dir=rules_dir, owner=caller.id)
+    job_id = jobs.submit(settings.data_dir, inputs, mapping=map_file, as_of=day, rules_dir=rules_dir, owner=caller.id)
     return {"id": job_id, "status": "queued", "links": {"self": f"/v1/scans/{job_id}",
                                                          "report": f"/v1/scans/{job_id}/report?format=html"}}
 
 
 @router.get("/scans/{scan_id}")
-def get_scan(scan_id: str, caller: Auditor) -> dict[str, Any]:
+def get_scan(scan_id: str, caller: Auditor, settings: SettingsDep) -> dict[str, Any]:
     """A scan's status and progress (records checked of total); its summary once done."""
-    return jobs.status(_job(scan_id, caller))
+    return jobs.status(_job(settings, scan_id))
 
 
 _REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The report file", "content": {media: {} for media in MEDIA_TYPES.values()}},
-    409: {"model": MessageErrorV1, "description": "The scan is not done (yet), or it failed"}}
+    **error_responses(409, s409="The scan is not done (yet), or it failed")}
 
 
 @router.get("/scans/{scan_id}/report", response_class=FileResponse, responses=_REPORT_RESPONSES)
-def get_report(scan_id: str, caller: Auditor,
+def get_report(scan_id: str, caller: Auditor, settings: SettingsDep,
                format: Annotated[str, Query(description=f"One of {', '.join(FORMATS)}")] = "jsonl") -> FileResponse:
     """The finished scan's report: jsonl, csv, sarif, junit, html or xlsx."""
     if format not in FORMATS:
         raise _bad("format", f"Unknown format {format!r}; use one of {', '.join(FORMATS)}")
-    job = _job(scan_id, caller)
+    job = _job(settings, scan_id)
     state = jobs.read_state(job)
     if state["status"] != "done":
         raise HTTPException(409, f"The scan is {state['status']}" + (f": {state['error']}" if state.get("error") else

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .. import error_codes
 from ..errors import RecordError
 from .base import StrictModel
 from .context import Context
@@ -44,7 +45,7 @@ def _as_dict(data: Any, what: str) -> dict:
     if isinstance(data, Mapping):
         return dict(data)
     raise RecordError([_error(_ROOT, f"{what} must be a JSON object, not {type(data).__name__}",
-                              "dict_type")])
+                              error_codes.DICT_TYPE)])
 
 
 def _kind_error(kind: Any) -> dict:
@@ -52,7 +53,7 @@ def _kind_error(kind: Any) -> dict:
     valid = ", ".join(record_kinds())
     if kind is None:
         return _error("kind", f"Field required; kind should be one of: {valid}", "missing")
-    return _error("kind", f"Unknown kind {kind!r}; expected one of: {valid}", "union_tag_invalid")
+    return _error("kind", f"Unknown kind {kind!r}; expected one of: {valid}", error_codes.UNKNOWN_KIND)
 
 
 def _convert_amount(
@@ -68,24 +69,24 @@ def _convert_amount(
             return data
         loc = "amount" if amount is not None else "currency"
         raise RecordError([_error(loc, f"kind {kind!r} has no money field; amount and currency "
-                                       "are not allowed", "amount_not_allowed")])
+                                       "are not allowed", error_codes.AMOUNT_NOT_ALLOWED)])
     if amount is None or currency is None:
         loc, other = ("amount", "currency") if amount is None else ("currency", "amount")
-        raise RecordError([_error(loc, f"Field required when {other} is given", "missing")])
+        raise RecordError([_error(loc, f"Field required when {other} is given", error_codes.MISSING)])
     if data.get(field) is not None:
         raise RecordError([_error("amount", f"Give either amount and currency or {field}, "
-                                            "not both", "amount_conflict")])
+                                            "not both", error_codes.AMOUNT_CONFLICT)])
     errors = []
     if isinstance(amount, bool) or not isinstance(amount, (int, float)):
         errors.append(_error("amount", f"Input should be a number, not {type(amount).__name__}",
-                             "number_type"))
+                             error_codes.NUMBER_TYPE))
     elif not math.isfinite(amount) or amount < 0:
-        errors.append(_error("amount", "Input should be a finite number >= 0", "finite_number"))
+        errors.append(_error("amount", "Input should be a finite number >= 0", error_codes.FINITE_NUMBER))
     rates = {"CNY": 1.0, **{str(k).upper(): float(v) for k, v in (fx or {}).items()}}
     rate = rates.get(currency.strip().upper()) if isinstance(currency, str) else None
     if rate is None:
         errors.append(_error("currency", f"Unknown currency {currency!r}; known currencies: "
-                                         f"{', '.join(sorted(rates))}", "unknown_currency"))
+                                         f"{', '.join(sorted(rates))}", error_codes.UNKNOWN_CURRENCY))
     if errors:
         raise RecordError(errors)
     data[field] = round(amount * rate, 2)

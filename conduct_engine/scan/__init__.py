@@ -8,8 +8,11 @@ Stages, in order: ``readers`` (rows from files) → ``mapping`` (rows to records
 
 from __future__ import annotations
 
+from conduct_engine import error_codes
 from conduct_engine.errors import ConductError
 
 
 class ScanInputError(ConductError):
     """A scan cannot start: a missing or unreadable input, a bad mapping, a mismatched checkpoint."""
+
+    code = error_codes.SCAN_INPUT

@@ -24,6 +24,6 @@ def engine() -> Engine:
 
 @pytest.fixture()
 def client(engine: Engine) -> Iterator[TestClient]:
-    """A TestClient on a fresh app around the shared engine; server errors raise in the test."""
+    """A TestClient on a fresh app around the shared engine (auth off, no store)."""
     with TestClient(create_app(engine)) as c:
         yield c

@@ -34,7 +34,7 @@ def test_batch_over_limit_is_413(engine: Engine) -> None:
         r = c.post("/v1/check/batch", json={"records": [GIFT] * 4})
         assert r.status_code == 413
         assert r.json() == {"detail": "Batch of 4 records exceeds the limit of 3 per request; "
-                                      "split it into smaller batches"}
+                                      "split it into smaller batches", "code": "batch_too_large", "errors": []}
 
 
 def test_default_batch_limit_is_500(client: TestClient) -> None:

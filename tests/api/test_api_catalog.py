@@ -52,9 +52,10 @@ def test_unknown_rule_suggests(client: TestClient) -> None:
     r = client.get("/v1/rules/BRB-CASH-EQIV")
     assert r.status_code == 404
     assert r.json() == {"detail": "Unknown rule id 'BRB-CASH-EQIV' (did you mean BRB-CASH-EQUIV?)",
-                        "suggestions": ["BRB-CASH-EQUIV"]}
+                        "code": "unknown_rule", "errors": [], "suggestions": ["BRB-CASH-EQUIV"]}
     r = client.get("/v1/rules/ZZZ")
-    assert r.status_code == 404 and r.json() == {"detail": "Unknown rule id 'ZZZ'", "suggestions": []}
+    assert r.status_code == 404 and r.json() == {"detail": "Unknown rule id 'ZZZ'", "code": "unknown_rule", "errors": [],
+                                                 "suggestions": []}
 
 
 def test_healthz(client: TestClient) -> None:

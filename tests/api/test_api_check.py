@@ -192,6 +192,6 @@ def test_unexpected_error_is_bare_logged_500(engine: Engine, monkeypatch, caplog
             caplog.at_level(logging.ERROR, logger="conduct_check.api"):
         r = c.post("/v1/check", json=example_body())
     assert r.status_code == 500
-    assert r.json() == {"detail": "Internal server error; it has been logged"}
+    assert r.json() == {"detail": "Internal server error; it has been logged", "code": "internal_error", "errors": []}
     assert "secret" not in r.text and "Traceback" not in r.text
     assert any("POST /v1/check" in rec.getMessage() and rec.exc_info for rec in caplog.records)

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from api import create_app
 from api.limits import BodyLimitMiddleware
-from api.settings import Settings
 from conduct_engine.engine import Engine
+from conduct_engine.settings import SettingsError, load_settings
 
 TWENTY_MB = 20 * 1024 * 1024
 
@@ -22,7 +22,7 @@ def test_20mb_body_is_413_and_server_still_answers(client: TestClient) -> None:
     r = client.post("/v1/check", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 413
     assert r.json() == {"detail": f"Request body too large (declared Content-Length of {len(body)} bytes); "
-                                  "the limit is 2000000 bytes"}
+                                  "the limit is 2000000 bytes", "code": "payload_too_large", "errors": []}
     r = client.post("/v1/check", json=example_body())
     assert r.status_code == 200 and r.json()["decision"] == "block"
 
@@ -112,10 +112,14 @@ def test_loan_file_with_400_materials_is_handled(client: TestClient) -> None:
 
 
 def test_limits_from_env(engine: Engine, monkeypatch) -> None:
+    """Explicit values over the environment over the defaults."""
     monkeypatch.setenv("CONDUCT_MAX_BATCH", "2")
     monkeypatch.setenv("CONDUCT_MAX_BODY_BYTES", "5000")
-    assert Settings.resolve() == Settings(max_body_bytes=5000, max_batch=2)
-    assert Settings.resolve(max_batch=7) == Settings(max_body_bytes=5000, max_batch=7)
+    monkeypatch.delenv("CONDUCT_RATE_LIMIT", raising=False)
+    settings = load_settings()
+    assert (settings.max_body_bytes, settings.max_batch, settings.rate_limit) == (5000, 2, 600)
+    settings = load_settings(max_batch=7)
+    assert (settings.max_body_bytes, settings.max_batch) == (5000, 7)
     with TestClient(create_app(engine)) as c:
         r = c.post("/v1/check/batch", json={"records": [GIFT] * 3})
         assert r.status_code == 413 and "limit of 2" in r.json()["detail"]
@@ -123,10 +127,25 @@ def test_limits_from_env(engine: Engine, monkeypatch) -> None:
         assert r.status_code == 413
 
 
-def test_bad_env_limit_fails_at_start(monkeypatch) -> None:
-    monkeypatch.setenv("CONDUCT_MAX_BATCH", "lots")
-    with pytest.raises(ValueError, match="CONDUCT_MAX_BATCH must be a positive integer"):
-        Settings.resolve()
-    monkeypatch.setenv("CONDUCT_MAX_BATCH", "0")
-    with pytest.raises(ValueError, match="positive"):
-        Settings.resolve()
+def test_limit_defaults(monkeypatch) -> None:
+    for name in ("CONDUCT_MAX_BATCH", "CONDUCT_MAX_BODY_BYTES", "CONDUCT_RATE_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(max_batch=None)  # None: not given
+    assert (settings.max_body_bytes, settings.max_batch, settings.rate_limit) == (2_000_000, 500, 600)
+
+
+@pytest.mark.parametrize(("raw", "reason"), [("lots", "Input should be a valid integer"),
+                                             ("0", "Input should be greater than 0"),
+                                             ("-3", "Input should be greater than 0")])
+def test_bad_env_limit_fails_at_start(engine: Engine, monkeypatch, raw: str, reason: str) -> None:
+    monkeypatch.setenv("CONDUCT_MAX_BATCH", raw)
+    with pytest.raises(SettingsError, match=f"CONDUCT_MAX_BATCH: {reason}") as exc:
+        load_settings()
+    assert exc.value.loc == "CONDUCT_MAX_BATCH" and exc.value.code == "invalid_settings"
+    with pytest.raises(ValueError, match="CONDUCT_MAX_BATCH"):  # create_app refuses to start, as before
+        create_app(engine)
+
+
+def test_bad_explicit_limit_names_the_variable(engine: Engine) -> None:
+    with pytest.raises(SettingsError, match="CONDUCT_MAX_BODY_BYTES: Input should be greater than 0, got 0"):
+        create_app(engine, max_body_bytes=0)

@@ -141,7 +141,7 @@ def test_broken_reload_keeps_old_packs_serving(api, keys, rules_copy):
     good = path.read_text(encoding="utf-8")
     path.write_text(good.replace("form in cash_equivalents", "frm in cash_equivalents"), encoding="utf-8")
     r = api.post("/v1/packs/reload", headers=admin)
-    assert r.status_code == 422 and any("unknown field or parameter 'frm'" in e for e in r.json()["errors"])
+    assert r.status_code == 422 and any("unknown field or parameter 'frm'" in e["msg"] for e in r.json()["errors"])
     check = api.post("/v1/check", json={"record": {**CHECK["record"], "form": "shopping_card"}, "dry_run": True},
                      headers=h(keys["submitter"]))
     assert check.status_code == 200 and "BRB-CASH-EQUIV" in _rules(check.json())
@@ -192,5 +192,6 @@ def test_store_down_is_a_503_and_nothing_is_recorded(api, keys, store, monkeypat
     monkeypatch.setattr(store, "append", down)
     r = api.post("/v1/check", json={"record": _gift(1, 100, "2026-10-01")}, headers=h(keys["submitter"]))
     assert r.status_code == 503 and r.headers["retry-after"] == "5"
-    assert r.json() == {"detail": "The store is unavailable; nothing of this request was recorded. Retry later."}
+    assert r.json() == {"detail": "The store is unavailable; nothing of this request was recorded. Retry later.",
+                        "code": "store_unavailable", "errors": []}
     assert store.log.count() == 0 and store.register.count() == 0

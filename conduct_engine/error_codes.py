@@ -1,0 +1,61 @@
+"""Every stable error code a user can see, in one place: the values are part of the contract (tests assert them).
+
+Codes name a situation, not a layer: an HTTP answer, a CLI message, a pack issue and a finding all draw from
+here. Rename a constant freely; never change a value.
+"""
+
+from __future__ import annotations
+
+# ---- any error ------------------------------------------------------------------------------------------
+ERROR = "error"  #: a ConductError that names nothing finer
+
+# ---- inputs: records, context, files --------------------------------------------------------------------
+INVALID_RECORD = "invalid_record"  #: a record or context failed validation (RecordError)
+INVALID_INPUT = "invalid_input"  #: an HTTP request with invalid input (422)
+INPUT_FORMAT = "input_format"  #: a file or stream that is not JSON, JSON Lines or YAML
+DATE_FORMAT = "date_format"  #: a date that is not YYYY-MM-DD
+MISSING = "missing"  #: a required field is absent
+AMOUNT_NOT_ALLOWED = "amount_not_allowed"  #: amount and currency on a kind without a money field
+AMOUNT_CONFLICT = "amount_conflict"  #: both amount/currency and the CNY field
+JSON_INVALID = "json_invalid"  #: a body that is not JSON
+VALUE_ERROR = "value_error"  #: a value that is wrong in a way with no finer code
+DICT_TYPE = "dict_type"  #: a record or context that is not a JSON object
+UNKNOWN_KIND = "union_tag_invalid"  #: a record kind that does not exist (pydantic's name for it)
+NUMBER_TYPE = "number_type"  #: a money amount that is not a number
+FINITE_NUMBER = "finite_number"  #: a money amount that is negative, NaN or infinite
+UNKNOWN_CURRENCY = "unknown_currency"  #: a currency the packs have no rate for
+UNKNOWN_RULE = "unknown_rule"  #: a rule id that the loaded packs do not have
+
+# ---- the rule engine ------------------------------------------------------------------------------------
+ENGINE_ERROR = "engine_error"  #: the engine could not evaluate a record (the finding of its review violation)
+ENGINE_NORMALISE = "normalise"  #: a value the engine cannot hold (NaN, an unsupported type)
+ENGINE_ACTION = "action"  #: a rule action failed, or an unknown action
+ENGINE_TOO_MANY_PROPERTIES = "too_many_properties"  #: a fact beyond the engine's property limit
+ENGINE_DUPLICATE_FACT = "duplicate_fact"  #: a fact id asserted twice in one session
+ENGINE_INCOMPLETE = "incomplete"  #: the evaluation did not reach its end marker
+
+# ---- rule packs -----------------------------------------------------------------------------------------
+INVALID_PACK = "invalid_pack"  #: a rule pack failed to load (PackError); its issues carry finer codes
+
+# ---- scans and settings ---------------------------------------------------------------------------------
+SCAN_INPUT = "scan_input"  #: a scan cannot start (ScanInputError)
+INVALID_SETTINGS = "invalid_settings"  #: an environment variable has a value that cannot be used
+
+# ---- HTTP answers (the ``code`` of every error body) ----------------------------------------------------
+BAD_REQUEST = "bad_request"  #: 400: a body that cannot be parsed at all (multipart)
+UNAUTHORIZED = "unauthorized"  #: 401: no API key, or an unknown or revoked one
+FORBIDDEN = "forbidden"  #: 403: the key's role may not do this, or a path outside the scan root
+NOT_FOUND = "not_found"  #: 404: no such path, or no such object visible to the key
+METHOD_NOT_ALLOWED = "method_not_allowed"  #: 405
+CONFLICT = "conflict"  #: 409: the object is not in a state that allows this (a scan not done)
+PAYLOAD_TOO_LARGE = "payload_too_large"  #: 413: a body over the byte limit
+BATCH_TOO_LARGE = "batch_too_large"  #: 413: a batch over the record limit
+RATE_LIMITED = "rate_limited"  #: 429: over the key's request budget
+STORE_UNAVAILABLE = "store_unavailable"  #: 503: the database refused or lost the connection
+INTERNAL_ERROR = "internal_error"  #: 500: a bug; logged, never shown
+
+#: The code of an HTTP error answer that carries none of its own, by status.
+HTTP_STATUS_CODES: dict[int, str] = {
+    400: BAD_REQUEST, 401: UNAUTHORIZED, 403: FORBIDDEN, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 409: CONFLICT,
+    413: PAYLOAD_TOO_LARGE, 422: INVALID_INPUT, 429: RATE_LIMITED, 500: INTERNAL_ERROR, 503: STORE_UNAVAILABLE,
+}
