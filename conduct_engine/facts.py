@@ -18,8 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from conduct_engine.packs.expressions import day_number
+from conduct_engine.dates import day_number, parse_date
 from conduct_engine.packs.fields import CHILD_FACTS, CONTEXT_FACTS, TEAM_FIELDS, FactSchema, catalog
+from conduct_engine.paths import get_path
 
 MAX_TEXT_BYTES = 60_000
 
@@ -39,20 +40,12 @@ RECORD_DATE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _get(data: dict, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data
-
-
 def record_date(kind: str, dump: dict, as_of: dt.date) -> dt.date:
     """The record's own date (its event date), falling back to ``as_of``."""
     for path in RECORD_DATE_FIELDS.get(kind, ("occurred_on",)):
-        value = _get(dump, path)
+        value = get_path(dump, path)
         if isinstance(value, str):
-            return dt.date.fromisoformat(value[:10])
+            return parse_date(value[:10])
     return as_of
 
 
@@ -223,7 +216,7 @@ def _by_key(context: Any, fact_type: str, items: list[tuple[str, dict]], fields:
     if index is None:
         index = {}
         for item in items:
-            values = tuple(_get(item[1], "id" if f == "_id" else f) for f in fields)
+            values = tuple(get_path(item[1], "id" if f == "_id" else f) for f in fields)
             index.setdefault(values, []).append(item)
         cache[key] = index
     return index
@@ -253,7 +246,7 @@ def context_facts(context: BaseModel | None, wanted: set[str], originals: dict[s
             else:
                 seen: dict[str, dict] = {}
                 for key_set in key_sets:
-                    values = tuple(_get(record, r) for _f, r in key_set)
+                    values = tuple(get_path(record, r) for _f, r in key_set)
                     if any(v is None for v in values):
                         continue
                     index = _by_key(context, item_type, items, tuple(f for f, _r in key_set))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from conduct_engine.dates import parse_date
 from conduct_engine.results import Result, decide
 
 
 def _covers(waiver: dict, rule_id: str, record: dict, as_of: dt.date) -> bool:
     if waiver.get("revoked_at") or waiver["rule_id"] != rule_id:
         return False
-    if dt.date.fromisoformat(str(waiver["expires_on"])) < as_of:
+    if parse_date(str(waiver["expires_on"])) < as_of:
         return False  # expired: a violation again
     if waiver.get("record_id") and waiver["record_id"] != record.get("id"):
         return False

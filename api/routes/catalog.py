@@ -12,7 +12,7 @@ from api.auth import require
 from api.deps import get_engine
 from api.schemas import COMMON_RESPONSES, MessageErrorV1, RuleV1, StandardV1
 from conduct_engine.engine import Engine
-from conduct_engine.packs.loader import RuleDef
+from conduct_engine.packs.model import RuleDef
 from conduct_engine.results import Text
 
 router = APIRouter(prefix="/v1", tags=["catalog"], responses=COMMON_RESPONSES,

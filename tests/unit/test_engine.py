@@ -217,8 +217,9 @@ def test_format_value(value, lang, text):
 
 
 def test_keyword_named_field_is_written_with_underscore():
-    from conduct_engine.packs.expressions import ExprError, Scope, compile_condition
+    from conduct_engine.packs.expressions import Scope, compile_condition
     from conduct_engine.packs.fields import catalog
+    from conduct_engine.packs.problems import ExprError
     scope = Scope("restricted_security", catalog()["restricted_security"].fields, {},
                   {"record": catalog()["securities_trade"].fields})
     compiled = compile_condition("from_ <= record.record_date", scope)
