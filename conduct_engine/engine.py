@@ -54,7 +54,7 @@ from conduct_engine.results import (
 from conduct_engine.rete import Firing, ReteEngine
 from conduct_engine.settings import DEFAULT_RULES_DIR, load_settings
 
-__all__ = ["DEFAULT_RULES_DIR", "Engine", "default_rules_dir", "today"]
+__all__ = ["DEFAULT_RULES_DIR", "Engine", "Prepared", "default_rules_dir", "today"]
 
 
 def default_rules_dir() -> Path:
@@ -174,7 +174,7 @@ class Engine:
         model = self.parse(record)
         ctx = parse_context(context) if context is not None else None
         day = as_of_date(as_of)
-        prepared = self._prepare(model.as_fact_dict(), ctx, self.history_index(history, day), day)  # type: ignore[attr-defined]
+        prepared = self.prepare_facts(model.as_fact_dict(), ctx, self.history_index(history, day), day)  # type: ignore[attr-defined]
         params = self.packs.params_for(prepared.dump.get("branch"))
         return build_ruleset(self._by_kind.get(prepared.kind, []), params, self.packs.parameters, self.packs.aggregates,
                              self.packs.derived), prepared.facts
@@ -194,8 +194,8 @@ class Engine:
                                                     self.packs.aggregates, self.packs.derived))
         return name
 
-    def _prepare(self, dump: dict, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> _Prepared:
-        """Stages window + facts: aggregates, derived values, then the facts in assertion order."""
+    def prepare_facts(self, dump: dict, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> Prepared:
+        """Stages window + facts for one record's dump: aggregates, derived values, then the facts in assertion order."""
         kind = dump["kind"]
         own_date = record_date(kind, dump, as_of)
         aggregates = {name: value for name, agg in self.packs.aggregates.items() if kind in agg.applies_to
@@ -208,31 +208,36 @@ class Engine:
         facts = context_facts(ctx, self._wanted.get(kind, set()), factset.originals, self._join_keys.get(kind, {}),
                               dump) + factset.facts
         _copy_record_fields(facts, factset.anchor, self._record_copies.get(kind, set()))
-        return _Prepared(kind, dump, factset, facts, aggregates, derived)
+        return Prepared(kind, dump, factset, facts, aggregates, derived)
 
     def _evaluate(self, model: BaseModel, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> Result:
         dump = model.as_fact_dict()  # type: ignore[attr-defined]
         kind = dump["kind"]
         violations: list[Violation] = []
         if kind in self._by_kind:
-            prepared = self._prepare(dump, ctx, history, as_of)
+            prepared = self.prepare_facts(dump, ctx, history, as_of)
             unread = [p for p in prepared.factset.omitted_texts if p in self._fields_read[kind]]
             if unread:
                 violations.append(_engine_error("text_too_long",
                                                 f"text too long to check reliably: {', '.join(unread)}"))
             branch = dump.get("branch")
             try:
-                firings = self._rete.evaluate(self._ruleset(kind, branch), prepared.facts)
+                firings = self.match(prepared)
             except EngineError as exc:
                 violations.append(_engine_error(exc.code, str(exc)))
                 firings = []
             params = self.packs.params_for(branch)
-            violations += [self._violation(firing, prepared, params) for firing in firings]
+            violations += [self.report(firing, prepared, params) for firing in firings]
         violations = sort_violations(violations)
         return Result(record_id=dump["id"], kind=kind, decision=decide(violations), violations=violations,
                       waived=[], pack=self.pack_ref, as_of=as_of.isoformat(), decision_id=uuid.uuid4().hex)
 
-    def _violation(self, firing: Firing, prepared: _Prepared, params: dict[str, Any]) -> Violation:
+    def match(self, prepared: Prepared) -> list[Firing]:
+        """Stage match: one durable_rules session over the prepared facts (EngineError when it fails)."""
+        return self._rete.evaluate(self._ruleset(prepared.kind, prepared.dump.get("branch")), prepared.facts)
+
+    def report(self, firing: Firing, prepared: Prepared, params: dict[str, Any]) -> Violation:
+        """Stage report: one firing as a Violation with filled messages and its evidence."""
         rdef = self.packs.rules[firing.rule_id]
         rule = rdef.rule
         dump = prepared.dump
@@ -285,8 +290,8 @@ class Engine:
 
 
 @dataclass
-class _Prepared:
-    """One record made ready for the engine."""
+class Prepared:
+    """One record made ready for the engine (the output of :meth:`Engine.prepare_facts`)."""
 
     kind: str
     dump: dict
