@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
+from conduct_engine.dates import parse_date
 from conduct_engine.results import Result, Text
 
 ResultV1 = Result
@@ -22,21 +22,18 @@ GIFT_EXAMPLE: dict[str, Any] = {
 CHECK_EXAMPLE: dict[str, Any] = {"record": GIFT_EXAMPLE, "as_of": "2026-11-30"}
 BATCH_EXAMPLE: dict[str, Any] = {"records": [GIFT_EXAMPLE, {**GIFT_EXAMPLE, "id": "G-0002", "form": "goods",
                                                             "value_cny": 150}], "as_of": "2026-11-30"}
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _strict_date(value: Any) -> Any:
     """Accept only ``YYYY-MM-DD`` strings (or None): no timestamps, no datetimes."""
-    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+    if value is None:
         return value
-    if isinstance(value, str) and _DATE.fullmatch(value):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    shown = repr(value)[:40]
-    raise PydanticCustomError("date_format", "as_of must be a date as YYYY-MM-DD, got {value}",
-                              {"value": shown})
+    try:
+        return parse_date(value)
+    except ValueError:
+        shown = repr(value)[:40]
+        raise PydanticCustomError("date_format", "as_of must be a date as YYYY-MM-DD, got {value}",
+                                  {"value": shown}) from None
 
 
 AsOf = Annotated[dt.date | None, BeforeValidator(_strict_date)]

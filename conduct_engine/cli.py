@@ -238,16 +238,16 @@ def waivers_add(rule_id: Annotated[str, typer.Option("--rule")],
                 subject: Annotated[str | None, typer.Option("--subject", help="Employee or borrower id.")] = None,
                 pack: PackOpt = None) -> None:
     """Grant a waiver for a rule, on one record or one subject, until it expires."""
-    import datetime as dt
+    from conduct_engine.dates import parse_date
     engine = _engine(pack)
     if rule_id not in engine.packs.rules:
-        from conduct_engine.packs.expressions import did_you_mean
+        from conduct_engine.packs.problems import did_you_mean
         hint = did_you_mean(rule_id, engine.packs.rules)
         err.print(f"unknown rule {rule_id}" + (f" (did you mean {hint}?)" if hint else ""), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     try:
         waiver = _store().waivers.add(rule_id=rule_id, reason=reason, approver=approver, record_id=record_id,
-                                      subject=subject, expires_on=dt.date.fromisoformat(expires_on), created_by="cli")
+                                      subject=subject, expires_on=parse_date(expires_on), created_by="cli")
     except ValueError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -15,24 +15,32 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import os
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from conduct_engine import error_codes
+from conduct_engine.dates import as_of_date, today
 from conduct_engine.errors import EngineError, RecordError
-from conduct_engine.facts import FactSet, _get, context_facts, record_date, record_facts
+from conduct_engine.facts import FactSet, context_facts, record_date, record_facts
 from conduct_engine.history import AggregateValue, HistoryIndex
-from conduct_engine.packs.compiler import ANCHOR, build_ruleset, fact_types_used, join_keys, record_copies
-from conduct_engine.packs.expressions import RECORD_COPY
-from conduct_engine.packs.loader import LoadedPacks, RuleDef, load_packs
+from conduct_engine.packs.compiler import build_ruleset
+from conduct_engine.packs.loader import load_packs
+from conduct_engine.packs.model import (
+    ANCHOR,
+    RECORD_COPY,
+    LoadedPacks,
+    RuleDef,
+    fact_types_used,
+    join_keys,
+    record_copies,
+)
+from conduct_engine.paths import get_path
 from conduct_engine.records import Context, parse_context, parse_record
 from conduct_engine.results import (
     ENGINE_ERROR_RULE,
@@ -45,25 +53,21 @@ from conduct_engine.results import (
     sort_violations,
 )
 from conduct_engine.rete import Firing, ReteEngine
+from conduct_engine.settings import DEFAULT_RULES_DIR, load_settings
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+__all__ = ["DEFAULT_RULES_DIR", "Engine", "Prepared", "default_rules_dir", "today"]
 
 
 def default_rules_dir() -> Path:
-    """The rules directory: ``$CONDUCT_RULES_DIR`` or the bundled ``rules/``."""
-    return Path(os.environ.get("CONDUCT_RULES_DIR", DEFAULT_RULES_DIR))
-
-
-def today() -> dt.date:
-    """Today in Asia/Shanghai."""
-    return dt.datetime.now(SHANGHAI).date()
+    """The rules directory in force: the ``rules_dir`` setting (``$CONDUCT_RULES_DIR``), else the bundled ``rules/``."""
+    return load_settings().rules_dir
 
 
 class Engine:
     """Compiled rule packs bound to a durable_rules host; evaluate records against them."""
 
-    def __init__(self, packs: LoadedPacks, *, only: Iterable[str] | None = None):
+    def __init__(self, packs: LoadedPacks, *, only: Iterable[str] | None = None, rete: ReteEngine | None = None):
+        """Compile ``packs`` (``only``: just those rule ids) onto ``rete``, a fresh durable_rules host by default."""
         if only is not None:  # a subset of the rules (benchmarks compare the same rules on both sides)
             keep = set(only)
             unknown = keep - set(packs.rules)
@@ -72,7 +76,7 @@ class Engine:
             packs = dataclasses.replace(packs, rules={k: v for k, v in packs.rules.items() if k in keep})
         self.packs = packs
         self.pack_ref = PackRef(name=packs.name, version=packs.version, digest=packs.digest)
-        self._rete = ReteEngine()
+        self._rete = rete if rete is not None else ReteEngine()
         self._by_kind: dict[str, list[RuleDef]] = defaultdict(list)
         for rdef in packs.rules.values():
             self._by_kind[rdef.rule.applies_to].append(rdef)
@@ -97,7 +101,7 @@ class Engine:
         """Check one record (dict or parsed model) and return its Result."""
         model = self.parse(record, lenient=lenient)
         ctx = parse_context(context, lenient=lenient) if context is not None else None
-        day = _as_date(as_of)
+        day = as_of_date(as_of)
         index = history if isinstance(history, HistoryIndex) else self.history_index(history, day)
         return self._evaluate(model, ctx, index, day)
 
@@ -107,7 +111,7 @@ class Engine:
         """Check several records; with ``batch_is_history`` they are each other's history (scans)."""
         models = self.parse_all(records, lenient=lenient)
         ctx = parse_context(context, lenient=lenient) if context is not None else None
-        day = _as_date(as_of)
+        day = as_of_date(as_of)
         items = list(history.items() if isinstance(history, HistoryIndex) else
                      (self._history_item(h, day) for h in history))
         if batch_is_history:
@@ -144,7 +148,7 @@ class Engine:
             record_field = agg.match.get("employee_id")
             if record_field is None:
                 return None
-            value = _get(dump, record_field)
+            value = get_path(dump, record_field)
             out.update(str(v) for v in (value if isinstance(value, list) else [value]) if v is not None)
         return out
 
@@ -170,8 +174,8 @@ class Engine:
         """The durable_rules ruleset and the facts one evaluation would assert (for oracles and debugging)."""
         model = self.parse(record)
         ctx = parse_context(context) if context is not None else None
-        day = _as_date(as_of)
-        prepared = self._prepare(model.as_fact_dict(), ctx, self.history_index(history, day), day)  # type: ignore[attr-defined]
+        day = as_of_date(as_of)
+        prepared = self.prepare_facts(model.as_fact_dict(), ctx, self.history_index(history, day), day)  # type: ignore[attr-defined]
         params = self.packs.params_for(prepared.dump.get("branch"))
         return build_ruleset(self._by_kind.get(prepared.kind, []), params, self.packs.parameters, self.packs.aggregates,
                              self.packs.derived), prepared.facts
@@ -191,8 +195,8 @@ class Engine:
                                                     self.packs.aggregates, self.packs.derived))
         return name
 
-    def _prepare(self, dump: dict, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> _Prepared:
-        """Stages window + facts: aggregates, derived values, then the facts in assertion order."""
+    def prepare_facts(self, dump: dict, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> Prepared:
+        """Stages window + facts for one record's dump: aggregates, derived values, then the facts in assertion order."""
         kind = dump["kind"]
         own_date = record_date(kind, dump, as_of)
         aggregates = {name: value for name, agg in self.packs.aggregates.items() if kind in agg.applies_to
@@ -205,31 +209,36 @@ class Engine:
         facts = context_facts(ctx, self._wanted.get(kind, set()), factset.originals, self._join_keys.get(kind, {}),
                               dump) + factset.facts
         _copy_record_fields(facts, factset.anchor, self._record_copies.get(kind, set()))
-        return _Prepared(kind, dump, factset, facts, aggregates, derived)
+        return Prepared(kind, dump, factset, facts, aggregates, derived)
 
     def _evaluate(self, model: BaseModel, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> Result:
         dump = model.as_fact_dict()  # type: ignore[attr-defined]
         kind = dump["kind"]
         violations: list[Violation] = []
         if kind in self._by_kind:
-            prepared = self._prepare(dump, ctx, history, as_of)
+            prepared = self.prepare_facts(dump, ctx, history, as_of)
             unread = [p for p in prepared.factset.omitted_texts if p in self._fields_read[kind]]
             if unread:
                 violations.append(_engine_error("text_too_long",
                                                 f"text too long to check reliably: {', '.join(unread)}"))
             branch = dump.get("branch")
             try:
-                firings = self._rete.evaluate(self._ruleset(kind, branch), prepared.facts)
+                firings = self.match(prepared)
             except EngineError as exc:
                 violations.append(_engine_error(exc.code, str(exc)))
                 firings = []
             params = self.packs.params_for(branch)
-            violations += [self._violation(firing, prepared, params) for firing in firings]
+            violations += [self.report(firing, prepared, params) for firing in firings]
         violations = sort_violations(violations)
         return Result(record_id=dump["id"], kind=kind, decision=decide(violations), violations=violations,
                       waived=[], pack=self.pack_ref, as_of=as_of.isoformat(), decision_id=uuid.uuid4().hex)
 
-    def _violation(self, firing: Firing, prepared: _Prepared, params: dict[str, Any]) -> Violation:
+    def match(self, prepared: Prepared) -> list[Firing]:
+        """Stage match: one durable_rules session over the prepared facts (EngineError when it fails)."""
+        return self._rete.evaluate(self._ruleset(prepared.kind, prepared.dump.get("branch")), prepared.facts)
+
+    def report(self, firing: Firing, prepared: Prepared, params: dict[str, Any]) -> Violation:
+        """Stage report: one firing as a Violation with filled messages and its evidence."""
         rdef = self.packs.rules[firing.rule_id]
         rule = rdef.rule
         dump = prepared.dump
@@ -242,7 +251,7 @@ class Engine:
                 return agg.value if agg else None
             if path in prepared.derived:
                 return prepared.derived[path]
-            return _get(dump, path)
+            return get_path(dump, path)
 
         values: dict[str, Any] = {}
         for name in rdef.placeholders:
@@ -250,7 +259,7 @@ class Engine:
             if name in params:
                 values[name] = params[name]
             elif head in matched and rest:
-                values[name] = _get(matched[head], rest)
+                values[name] = get_path(matched[head], rest)
             else:
                 values[name] = record_value(name)
         evidence: dict[str, Any] = {}
@@ -262,7 +271,7 @@ class Engine:
             if path.startswith("agg.") and path[4:] in prepared.aggregates:
                 related.update(prepared.aggregates[path[4:]].record_ids)
         for alias, data in matched.items():
-            fields = {p: _get(data, p) for p in sorted(rdef.refs.get(alias, ())) if _get(data, p) is not None}
+            fields = {p: get_path(data, p) for p in sorted(rdef.refs.get(alias, ())) if get_path(data, p) is not None}
             if "index" in data:
                 fields["index"] = data["index"]
             evidence[alias] = fields
@@ -282,8 +291,8 @@ class Engine:
 
 
 @dataclass
-class _Prepared:
-    """One record made ready for the engine."""
+class Prepared:
+    """One record made ready for the engine (the output of :meth:`Engine.prepare_facts`)."""
 
     kind: str
     dump: dict
@@ -297,7 +306,7 @@ def _copy_record_fields(facts: list[dict], anchor: dict, paths: set[str]) -> Non
     """Give every joined fact the record fields its non-equality comparisons read (``rec.<field>``)."""
     if not paths:
         return
-    copy = {p: v for p in paths if (v := _get(anchor, p)) is not None}
+    copy = {p: v for p in paths if (v := get_path(anchor, p)) is not None}
     nested: dict = {}
     for path, value in copy.items():
         node = nested
@@ -317,15 +326,3 @@ def _engine_error(code: str, detail: str) -> Violation:
                      f"check ({detail}); manual review required"),
         remediation=Text(zh="提交合规部门人工复核", en="Send the record to compliance for manual review"),
         evidence={"error_code": code, "detail": detail}, source="conduct-check engine")
-
-
-def _as_date(value: dt.date | str | None) -> dt.date:
-    if value is None:
-        return today()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise RecordError([{"loc": "as_of", "msg": f"as_of must be a date YYYY-MM-DD, got {value!r}",
-                            "type": error_codes.DATE_FORMAT}]) from None

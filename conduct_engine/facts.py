@@ -19,26 +19,20 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from conduct_engine.packs.expressions import day_number
+from conduct_engine.dates import day_number, parse_date
 from conduct_engine.packs.fields import FactSchema, catalog
+from conduct_engine.paths import get_path
 from conduct_engine.records import registry
 
 MAX_TEXT_BYTES = 60_000
-
-def _get(data: dict, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data
 
 
 def record_date(kind: str, dump: dict, as_of: dt.date) -> dt.date:
     """The record's own date (its event date: the kind's first present date field), falling back to ``as_of``."""
     for path in registry.kind_spec(kind).date_fields:
-        value = _get(dump, path)
+        value = get_path(dump, path)
         if isinstance(value, str):
-            return dt.date.fromisoformat(value[:10])
+            return parse_date(value[:10])
     return as_of
 
 
@@ -133,7 +127,7 @@ def record_facts(kind: str, dump: dict, *, as_of: dt.date, own_date: dt.date,
             out.originals[fact["id"]] = {"index": index, "position": index + 1, **item}
     spec = registry.kind_spec(kind)
     if spec.team_path and "team_member" in wanted:
-        for fact in _team_facts(_get(dump, spec.team_path) or {}, spec.team_roles):
+        for fact in _team_facts(get_path(dump, spec.team_path) or {}, spec.team_roles):
             out.facts.append(fact)
             out.originals[fact["id"]] = {k: v for k, v in fact.items() if k not in ("t", "id")}
     anchor = _fact(kind, rest, "record", out.omitted_texts, "")
@@ -213,7 +207,7 @@ def _by_key(context: Any, fact_type: str, items: list[tuple[str, dict]], fields:
     if index is None:
         index = {}
         for item in items:
-            values = tuple(_get(item[1], "id" if f == "_id" else f) for f in fields)
+            values = tuple(get_path(item[1], "id" if f == "_id" else f) for f in fields)
             index.setdefault(values, []).append(item)
         cache[key] = index
     return index
@@ -244,7 +238,7 @@ def context_facts(context: BaseModel | None, wanted: set[str], originals: dict[s
             else:
                 seen: dict[str, dict] = {}
                 for key_set in key_sets:
-                    values = tuple(_get(record, r) for _f, r in key_set)
+                    values = tuple(get_path(record, r) for _f, r in key_set)
                     if any(v is None for v in values):
                         continue
                     index = _by_key(context, item_type, items, tuple(f for f, _r in key_set))

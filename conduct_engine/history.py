@@ -17,8 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from conduct_engine.facts import _get, record_date
-from conduct_engine.packs.schema import Aggregate
+from conduct_engine.dates import EPOCH
+from conduct_engine.facts import record_date
+from conduct_engine.packs.model import Aggregate
+from conduct_engine.paths import get_path
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class HistoryItem:
 
 def _passes(agg: Aggregate, dump: dict) -> bool:
     for path, expected in agg.where.items():
-        value = _get(dump, path)
+        value = get_path(dump, path)
         if isinstance(expected, list):
             if value not in expected:
                 return False
@@ -69,7 +71,7 @@ class HistoryIndex:
         for item in self._by_kind.get(agg.over, ()):
             if not _passes(agg, item.dump):
                 continue
-            key = tuple(_get(item.dump, f) for f in agg.match)
+            key = tuple(get_path(item.dump, f) for f in agg.match)
             if any(k is None for k in key):
                 continue
             value = _measure(agg, item.dump)
@@ -85,7 +87,7 @@ class HistoryIndex:
 
     def aggregate(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date) -> AggregateValue | None:
         """The aggregate for a record (None when a key field of the record is missing)."""
-        parts = [_get(dump, rec_field) for rec_field in agg.match.values()]
+        parts = [get_path(dump, rec_field) for rec_field in agg.match.values()]
         if any(p is None or p == [] for p in parts):
             return None
         keys = set(itertools.product(*[p if isinstance(p, list) else [p] for p in parts]))
@@ -105,7 +107,7 @@ class HistoryIndex:
             if not earlier:
                 return None
             last = max(earlier, key=lambda r: (r[0], r[2]))
-            return AggregateValue(float((dt.date.fromordinal(last[0]) - _EPOCH).days), [last[2]])
+            return AggregateValue(float((dt.date.fromordinal(last[0]) - EPOCH).days), [last[2]])
         own = _measure(agg, dump) if agg.include_self and kind == agg.over and _passes(agg, dump) else None
         values = [r[1] for r in rows] + ([own] if own is not None else [])
         if agg.count_distinct:
@@ -115,8 +117,6 @@ class HistoryIndex:
         ids = sorted({r[2] for r in rows})
         return AggregateValue(total, ids)
 
-
-_EPOCH = dt.date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,6 @@ def _measure(agg: Aggregate, dump: dict) -> Any:
     if agg.count or agg.latest:
         return 1.0
     if agg.count_distinct:
-        return _get(dump, agg.count_distinct)
-    value = _get(dump, agg.sum or "")
+        return get_path(dump, agg.count_distinct)
+    value = get_path(dump, agg.sum or "")
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from conduct_engine.engine import Engine, _as_date
+from conduct_engine.dates import as_of_date
+from conduct_engine.engine import Engine
 from conduct_engine.errors import RecordError
 from conduct_engine.facts import record_date
 from conduct_engine.history import HistoryIndex
@@ -87,7 +88,7 @@ class CheckService:
         engine = self._engine()
         models = engine.parse_all(records, lenient=lenient)
         ctx = self._context(context, lenient)
-        day = _as_date(as_of)
+        day = as_of_date(as_of)
         waivers = self.store.waivers.active() if self.store else []
         results, dumps = [], []
         for model in models:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from conduct_engine.facts import _get
+from conduct_engine.paths import get_path
 from conduct_engine.records import registry
 
 
 def subjects_of(dump: dict) -> list[str]:
     """Everyone a record is about, in its kind's order (a waiver or case may name any of them)."""
     spec = registry.kind_spec(dump["kind"])
-    return [str(v) for v in dict.fromkeys(_get(dump, path) for path in spec.subject_paths) if v]
+    return [str(v) for v in dict.fromkeys(get_path(dump, path) for path in spec.subject_paths) if v]
 
 
 def subject_of(dump: dict) -> str | None:

@@ -13,7 +13,7 @@ from api.errors import error_response
 from api.schemas import COMMON_RESPONSES, RuleNotFoundV1, RuleV1, StandardV1
 from conduct_engine import error_codes
 from conduct_engine.engine import Engine
-from conduct_engine.packs.loader import RuleDef
+from conduct_engine.packs.model import RuleDef
 from conduct_engine.results import Text
 
 router = APIRouter(prefix="/v1", tags=["catalog"], responses=COMMON_RESPONSES,

@@ -3,7 +3,6 @@ progress, fetch its report in any format (SPEC §5)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from api.deps import EngineDep, SettingsDep
 from api.errors import InputError
 from api.schemas import COMMON_RESPONSES, error_responses
 from conduct_engine import error_codes
+from conduct_engine.dates import parse_date, today
 from conduct_engine.reports import FORMATS, MEDIA_TYPES
 from conduct_engine.scan import ScanInputError, jobs
 from conduct_engine.scan.mapping import Mapping
@@ -62,7 +62,7 @@ def create_scan(caller: Auditor, settings: SettingsDep, engine: EngineDep,
     if (path or mapping_path) and caller.role != "admin":
         raise HTTPException(403, "Server-side paths need the admin role; upload the file instead")
     try:
-        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+        day = parse_date(as_of) if as_of else today()
     except ValueError:
         raise _bad("as_of", f"as_of must be a date YYYY-MM-DD, got {as_of!r}") from None
     inputs = [_server_path(settings, path, "path")] if path is not None else []

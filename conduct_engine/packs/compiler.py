@@ -13,42 +13,20 @@ from __future__ import annotations
 import ast
 import copy
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from conduct_engine.packs.expressions import (
-    ExprError,
-    Scope,
-    compile_condition,
-    day_number,
-    engine_path,
-    parse,
-)
+from conduct_engine.dates import day_number
+from conduct_engine.packs.expressions import Scope, compile_condition, parse
 from conduct_engine.packs.fields import FieldType, catalog
+from conduct_engine.packs.model import ANCHOR, Aggregate, JoinSpec, Rule, RuleDef, engine_path
+from conduct_engine.packs.problems import ExprError, did_you_mean
 
-if TYPE_CHECKING:
-    from conduct_engine.packs import schema
-    from conduct_engine.packs.loader import RuleDef
-
-ANCHOR = "record"
 SENTINEL = "__end__"
 DONE_RULE = "__done__"
 MAX_FACTS_PER_RULE = 16
 MAX_RULES_PER_RULESET = 400
 _MATCH = re.compile(r"^\s*(?P<no>no\s+)?(?P<type>[a-z_]+)(\s+as\s+(?P<alias>[a-z_][a-z0-9_]*))?"
                     r"(\s+where\s+(?P<where>.+))?\s*$", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class JoinSpec:
-    """One extra fact a rule matches: ``[no] TYPE [as ALIAS] [where CONDITION]``."""
-
-    alias: str
-    fact_type: str
-    negated: bool
-    where: str | None
-    #: equalities with the record ``(fact field, record field)``: only facts meeting them can match
-    keys: tuple[tuple[str, str], ...] = ()
 
 
 class RuleCompileError(ExprError):
@@ -99,7 +77,6 @@ def parse_match(text: str) -> JoinSpec:
     fact_type = m["type"]
     cat = catalog()
     if fact_type not in cat:
-        from conduct_engine.packs.expressions import did_you_mean
         raise ExprError("match.type", f"unknown fact type {fact_type!r}", did_you_mean(fact_type, cat))
     return JoinSpec(m["alias"] or fact_type, fact_type, bool(m["no"]), m["where"])
 
@@ -110,7 +87,7 @@ def _names(text: str | None) -> set[str]:
     return {n.id for n in ast.walk(parse(text)) if isinstance(n, ast.Name)}
 
 
-def anchor_fields(kind: str, aggregates: dict[str, schema.Aggregate],
+def anchor_fields(kind: str, aggregates: dict[str, Aggregate],
                   derived: dict[str, Any] | None = None) -> dict[str, FieldType]:
     """Fields of a record's anchor fact, including the aggregates and derived values computed for it."""
     fields = dict(catalog()[kind].fields)
@@ -123,7 +100,7 @@ def anchor_fields(kind: str, aggregates: dict[str, schema.Aggregate],
     return fields
 
 
-def compile_rule(rule: schema.Rule, params: dict[str, Any], aggregates: dict[str, schema.Aggregate],
+def compile_rule(rule: Rule, params: dict[str, Any], aggregates: dict[str, Aggregate],
                  derived: dict[str, Any] | None = None
                  ) -> tuple[list[JoinSpec], dict[str, set[str]], set[str], dict, set[str]]:
     """Compile one rule: (joins, fields read per alias, parameters used, definition, record fields to copy)."""
@@ -189,7 +166,7 @@ def compile_rule(rule: schema.Rule, params: dict[str, Any], aggregates: dict[str
 
 
 def build_ruleset(rule_defs: list[RuleDef], params: dict[str, Any], default_params: dict[str, Any],
-                  aggregates: dict[str, schema.Aggregate], derived: dict[str, Any] | None = None) -> dict[str, dict]:
+                  aggregates: dict[str, Aggregate], derived: dict[str, Any] | None = None) -> dict[str, dict]:
     """The durable_rules ruleset for one record kind: its rules plus the sentinel catch-all."""
     if len(rule_defs) > MAX_RULES_PER_RULESET:
         raise ExprError("ruleset.too_large",
@@ -203,25 +180,3 @@ def build_ruleset(rule_defs: list[RuleDef], params: dict[str, Any], default_para
         ruleset[rdef.rule.id] = copy.deepcopy(definition)
     ruleset[DONE_RULE] = {"all": [{"end": {"t": SENTINEL}}], "pri": 65000, "run": f"done:{DONE_RULE}"}
     return ruleset
-
-
-def join_keys(rule_defs: list[RuleDef]) -> dict[str, list[tuple[tuple[str, str], ...]] | None]:
-    """Per joined fact type, the key sets that decide which facts can matter (None: every fact can)."""
-    out: dict[str, list[tuple[tuple[str, str], ...]] | None] = {}
-    for rdef in rule_defs:
-        for join in rdef.joins:
-            if not join.keys or out.get(join.fact_type, []) is None:
-                out[join.fact_type] = None
-            else:
-                out.setdefault(join.fact_type, []).append(join.keys)  # type: ignore[union-attr]
-    return out
-
-
-def record_copies(rule_defs: list[RuleDef]) -> set[str]:
-    """Record fields that joined facts must carry a copy of (``rec.<field>``)."""
-    return {path for rdef in rule_defs for path in rdef.record_copies}
-
-
-def fact_types_used(rule_defs: list[RuleDef]) -> set[str]:
-    """Every joined fact type the rules of one kind need asserted."""
-    return {j.fact_type for rdef in rule_defs for j in rdef.joins}

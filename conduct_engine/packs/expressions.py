@@ -20,16 +20,16 @@ missing field does not fire.
 from __future__ import annotations
 
 import ast
-import datetime as dt
-import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from conduct_engine.dates import day_number, parse_date
 from conduct_engine.packs.fields import FieldType, lookup
+from conduct_engine.packs.model import RECORD_COPY, engine_path
+from conduct_engine.packs.problems import ExprError, did_you_mean
 from conduct_engine.packs.regex import check_pattern, to_engine_pattern
+from conduct_engine.packs.typecheck import Ref, check_types
 
-EPOCH = dt.date(1970, 1, 1)
 MAX_SLOTS = 30
 
 _OPS = {ast.Eq: "$eq", ast.NotEq: "$neq", ast.Lt: "$lt", ast.LtE: "$lte", ast.Gt: "$gt", ast.GtE: "$gte"}
@@ -41,40 +41,6 @@ _ALLOWED_CALLS = {"exists", "missing", "matches", "contains", "date"}
 _KEYWORD_FIELDS = {"from_", "in_", "is_", "not_", "and_", "or_"}
 
 
-def day_number(value: dt.date | dt.datetime | str) -> float | int:
-    """Days since 1970-01-01: whole for dates, fractional (local time) for datetimes."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
-    if isinstance(value, dt.datetime):
-        days = (value.date() - EPOCH).days
-        seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
-        return round(days + seconds / 86400, 6)
-    return (value - EPOCH).days
-
-
-class ExprError(Exception):
-    """A condition problem: a code, a message and an optional did-you-mean hint."""
-
-    def __init__(self, code: str, message: str, hint: str | None = None, line_offset: int = 0):
-        self.code, self.message, self.hint, self.line_offset = code, message, hint, line_offset
-        super().__init__(message)
-
-
-def engine_path(path: str) -> str:
-    """Where a field lives in the engine's fact: a record's own ``id`` is stored as ``_id``.
-
-    durable_rules uses ``id`` as the fact identity, which must be unique in a session, so the
-    normaliser gives every fact a synthetic ``id`` and keeps the natural one under ``_id``.
-    """
-    return "_id" if path == "id" else path
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """The closest candidate to a misspelt name, if any is close enough."""
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
 @dataclass
 class Scope:
     """What names mean while compiling one fact's condition."""
@@ -84,19 +50,6 @@ class Scope:
     params: dict[str, Any]
     others: dict[str, dict[str, FieldType]] = field(default_factory=dict)  # earlier aliases
     anchor: str = "record"  # the alias of the record itself
-
-
-#: Where a joined fact carries copies of the record fields it compares with (see ``_localise``).
-RECORD_COPY = "rec"
-
-
-@dataclass
-class Ref:
-    """A field reference: ``alias`` None means the fact being matched."""
-
-    alias: str | None
-    path: str
-    ftype: FieldType
 
 
 @dataclass
@@ -189,7 +142,7 @@ class _Compiler:
                     node.args[0].value, str):
                 raise ExprError("condition.call", 'date() takes one "YYYY-MM-DD" string')
             try:
-                return day_number(dt.date.fromisoformat(node.args[0].value))
+                return day_number(parse_date(node.args[0].value))
             except ValueError:
                 raise ExprError("condition.date", f"not a date: {node.args[0].value!r}") from None
         if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
@@ -249,41 +202,6 @@ class _Compiler:
             out += self._guards(value[2]) + self._guards(value[3])
         return out
 
-    # ---- type checks ------------------------------------------------------------------------
-    def _check_types(self, ref: Ref, op: str, value: Any) -> None:
-        kind = ref.ftype.kind
-        if kind == "any":
-            return
-        consts = value if isinstance(value, list) else [value]
-        for const in consts:
-            if isinstance(const, (Ref, tuple)):
-                continue
-            where = f"field {ref.path!r} ({ref.ftype.describe()})"
-            if const is None:
-                if op not in ("$eq", "$neq"):
-                    raise ExprError("condition.type", f"{where} cannot be ordered against null")
-                raise ExprError("condition.type", f"{where}: compare with null using missing()/exists()",
-                                f"missing({ref.path})" if op == "$eq" else f"exists({ref.path})")
-            if kind == "enum":
-                if not isinstance(const, str) or const not in ref.ftype.values:
-                    raise ExprError("condition.enum", f"{const!r} is not a value of {where}",
-                                    did_you_mean(str(const), ref.ftype.values))
-                if op not in ("$eq", "$neq"):
-                    raise ExprError("condition.type", f"{where} cannot be ordered with {op}")
-            elif kind in ("number", "date", "datetime"):
-                if isinstance(const, bool) or not isinstance(const, (int, float)):
-                    hint = f'date("{const}")' if kind != "number" and isinstance(const, str) else None
-                    raise ExprError("condition.type", f"{where} compared with {const!r}", hint)
-            elif kind == "bool":
-                if not isinstance(const, bool) or op not in ("$eq", "$neq"):
-                    raise ExprError("condition.type", f"{where} compared with {const!r} using {op}")
-            elif kind == "str":
-                if not isinstance(const, str):
-                    raise ExprError("condition.type", f"{where} compared with {const!r}")
-            else:
-                raise ExprError("condition.type", f"{where} cannot be compared directly",
-                                f"contains({ref.path}, …)" if kind == "list" else None)
-
     # ---- comparisons -----------------------------------------------------------------------
     def _own_field_side(self, left: Any, op: str, right: Any) -> tuple[Ref, str, Any]:
         """Rearrange ``left op right`` so an own-fact field stands alone on the left."""
@@ -325,7 +243,7 @@ class _Compiler:
                 raise ExprError("condition.in", "the left of 'in' must be a field of this fact")
             if not isinstance(right, list) or not right:
                 raise ExprError("condition.in", "the right of 'in' must be a non-empty list or list parameter")
-            self._check_types(left, "$eq", right)
+            check_types(left, "$eq", right)
             self.slots += len(right) + 2
             if inside:
                 branches = [{engine_path(left.path): v} for v in right]
@@ -337,7 +255,7 @@ class _Compiler:
         if negate:
             op = _NEGATE[op]
         ref, op, value = self._own_field_side(left, op, right)
-        self._check_types(ref, op, value)
+        check_types(ref, op, value)
         if isinstance(value, Ref) and value.ftype.kind != ref.ftype.kind and {value.ftype.kind, ref.ftype.kind} - {
                 "date", "datetime", "number"}:
             if not (value.ftype.kind in ("str", "enum") and ref.ftype.kind in ("str", "enum")):
@@ -424,7 +342,7 @@ class _Compiler:
             if isinstance(value, (Ref, tuple, list)) or value is None:
                 raise ExprError("condition.call", "contains() compares with a constant or parameter")
             if ref.ftype.item:
-                self._check_types(Ref(None, ref.path, ref.ftype.item), "$eq", value)
+                check_types(Ref(None, ref.path, ref.ftype.item), "$eq", value)
             self.slots += 2
             return {"$iany": {ref.path: {"$i": value}}}
         raise ExprError("condition.call", f"{name}() cannot be used as a condition")

@@ -50,7 +50,7 @@ class Aggregate(_Strict):
 
 
 class DerivedSpec(_Strict):
-    """A value computed from the record before the rules run (see ``conduct_engine/derived.py``)."""
+    """A value computed from the record before the rules run (see ``conduct_engine/packs/derived.py``)."""
 
     applies_to: list[str] = Field(min_length=1)
     value: str

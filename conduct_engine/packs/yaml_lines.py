@@ -6,6 +6,8 @@ from typing import Any
 
 import yaml
 
+from conduct_engine.errors import ConductError
+
 
 class LineDict(dict):
     """A mapping that knows its own line and the line of each key (1-based)."""
@@ -29,12 +31,12 @@ class LineList(list):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
-class DuplicateKeyError(ValueError):
-    """A mapping repeats a key (YAML would silently keep the last one)."""
+class DuplicateKeyError(ConductError, ValueError):
+    """A mapping repeats a key (YAML would silently keep the last one); a ValueError too, as callers catch."""
 
     def __init__(self, key: str, line: int):
-        self.key, self.line = key, line
         super().__init__(f"duplicate key {key!r}")
+        self.key, self.line = key, line
 
 
 def _construct(node: yaml.Node, loader: yaml.SafeLoader) -> Any:

@@ -6,7 +6,6 @@ import datetime as dt
 import math
 import re
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -21,7 +20,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from conduct_engine.dates import SHANGHAI, parse_date
+
 MAX_TEXT = 60_000
 MAX_CODE = 200
 MAX_LIST = 500
@@ -47,16 +47,12 @@ def _number(value: Any) -> float:
 
 def _date(value: Any) -> dt.date:
     """Accept a date object or a strict ``YYYY-MM-DD`` string."""
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str) and _DATE_RE.fullmatch(value):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise PydanticCustomError(
-        "date_format", "Input should be a date as YYYY-MM-DD, got {value}", {"value": repr(_short(value))}
-    )
+    try:
+        return parse_date(value)
+    except ValueError:
+        raise PydanticCustomError(
+            "date_format", "Input should be a date as YYYY-MM-DD, got {value}", {"value": repr(_short(value))}
+        ) from None
 
 
 def _datetime_input(value: Any) -> Any:

@@ -68,7 +68,7 @@ def scan(
                                              "($CONDUCT_DATABASE_URL or ./data) to the batch's history.")] = False,
 ) -> None:
     """Audit scan: check every record of the inputs (each other's history); exit 0 clean, 1 findings or skipped rows."""
-    from conduct_engine.engine import _as_date
+    from conduct_engine.dates import as_of_date
     from conduct_engine.inputs import read_mapping
     from conduct_engine.reports import write_report
     from conduct_engine.scan.job import run_scan
@@ -86,7 +86,7 @@ def scan(
             _err.print(f"resuming: {done} of {total} records already checked", markup=False)
 
     try:
-        day = _as_date(as_of)
+        day = as_of_date(as_of)
         ctx = read_mapping(context) if context else None
         store = out.with_name(out.name + ".checkpoint") if out else None
         with progress:

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from conduct_engine.dates import parse_date
 from conduct_engine.scan import ScanInputError
 
 _ID = re.compile(r"[0-9a-f]{32}")
@@ -72,7 +73,7 @@ def run_job(job_dir: str) -> None:
     state = _write_state(job, status="running")
     try:
         run = run_scan(state["inputs"], rules_dir=state["rules_dir"], mapping_path=state["mapping"],
-                       as_of=dt.date.fromisoformat(state["as_of"]), workers=state["workers"], store=job / RESULTS,
+                       as_of=parse_date(state["as_of"]), workers=state["workers"], store=job / RESULTS,
                        stored_history=True, actor=state["owner"],
                        on_start=lambda total, done: _note_total(job, total))
         (job / "summary.json").write_text(json.dumps(run.summary, ensure_ascii=False), encoding="utf-8")

@@ -27,8 +27,10 @@ from typing import Any
 
 import yaml
 
+from conduct_engine.dates import parse_date
 from conduct_engine.errors import RecordError
 from conduct_engine.packs.fields import FieldType, catalog, lookup
+from conduct_engine.paths import get_indexed
 from conduct_engine.records import MODEL_BY_KIND, parse_record
 from conduct_engine.scan import ScanInputError
 from conduct_engine.scan.readers import Row, RowProblem
@@ -163,7 +165,7 @@ class Mapping:
         for target, value in self.constants.items():
             _set(record, target, value)
         for target in self.required:
-            if _get_path(record, target) is None:
+            if get_indexed(record, target) is None:
                 problem(self.columns.get(target, target), f"{target}: a value is required but the cell is empty")
         if "id" not in record:
             record["id"] = f"{Path(row.source).name}:{row.number}"
@@ -279,7 +281,7 @@ def _when(kind: str, raw: Any, fmt: str | None, target: str, problem: Any) -> An
             return moment.date().isoformat() if kind == "date" else moment.isoformat()
         if _ISO_DAY.match(text):
             if kind == "date":
-                return dt.date.fromisoformat(text[:10]).isoformat()
+                return parse_date(text[:10]).isoformat()
             dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
             return text
     except ValueError:
@@ -321,18 +323,6 @@ def _set(record: dict, path: str, value: Any) -> None:
         node[index] = value
     else:
         node[last] = value
-
-
-def _get_path(record: dict, path: str) -> Any:
-    node: Any = record
-    for part in path.split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict):
-            node = node.get(part)
-        else:
-            return None
-    return node
 
 
 def validate(record: dict, row: Row, mapping: Mapping, fx: MappingABC[str, float]) -> tuple[Any, list[RowProblem]]:

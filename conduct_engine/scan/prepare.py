@@ -15,9 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from conduct_engine.facts import _get, record_date
+from conduct_engine.facts import record_date
 from conduct_engine.history import AggregateValue, HistoryIndex, HistoryItem
-from conduct_engine.packs.loader import LoadedPacks
+from conduct_engine.packs.model import LoadedPacks
+from conduct_engine.paths import get_path
 from conduct_engine.scan.mapping import Mapping, validate
 from conduct_engine.scan.readers import Row, RowProblem, expand, read_rows
 
@@ -118,7 +119,7 @@ def prepare(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, mapping: Ma
     for seq, ((row, model), dump, item) in enumerate(zip(parsed, dumps, history, strict=True)):
         aggregates = {name: index.aggregate(name, agg, item.kind, dump, item.day)
                       for name, agg in packs.aggregates.items() if item.kind in agg.applies_to}
-        employee = dump.get("employee_id") or _get(dump, "team.lead_investigator")
+        employee = dump.get("employee_id") or get_path(dump, "team.lead_investigator")
         meta = {"source": row.source, "row": row.number, "kind": item.kind, "id": item.id,
                 "branch": dump.get("branch"), "employee_id": employee, "date": item.day.isoformat()}
         plan.items.append(WorkItem(seq, f"{seq}:{item.kind}:{item.id}", model, aggregates, meta))

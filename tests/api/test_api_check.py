@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from api import create_app
 from conduct_engine.engine import Engine
 from conduct_engine.errors import EngineError
+from conduct_engine.rete import ReteEngine
 
 
 def _errors(response) -> list[dict]:
@@ -169,12 +170,16 @@ def test_unknown_route_and_method_keep_their_status(client: TestClient) -> None:
     assert client.get("/v1/check").status_code == 405
 
 
-def test_engine_error_is_review_not_pass(client: TestClient, engine: Engine, monkeypatch) -> None:
-    def boom(name, facts):
+class _FailingRete(ReteEngine):
+    """A durable_rules host whose every evaluation fails, as the C engine does when its stack overflows."""
+
+    def evaluate(self, name, facts):
         raise EngineError("E303", "alpha stack full")
 
-    monkeypatch.setattr(engine._rete, "evaluate", boom)
-    r = client.post("/v1/check", json=example_body())
+
+def test_engine_error_is_review_not_pass(engine: Engine) -> None:
+    with TestClient(create_app(Engine(engine.packs, rete=_FailingRete()))) as client:
+        r = client.post("/v1/check", json=example_body())
     assert r.status_code == 200
     result = r.json()
     assert result["decision"] == "review"

@@ -343,9 +343,9 @@ def stage_breakdown(engine: Engine, wl: Workload) -> dict[str, float]:
     """Mean µs per stage of one more engine pass, through the engine's own stages (no re-implementation).
 
     parse = pydantic validation; facts = as_fact_dict + windows + derived values + record and context facts
-    (``Engine._prepare``); serialise = json.dumps of the batch (timed on its own, outside ``match``); match =
-    ReteEngine.evaluate (serialise again + C assert + Python actions + delete_state); report = violations with
-    filled messages and evidence, sorted and decided (``Engine._violation``).
+    (``Engine.prepare_facts``); serialise = json.dumps of the batch (timed on its own, outside ``match``); match =
+    ``Engine.match`` (serialise again + C assert + Python actions + delete_state); report = violations with
+    filled messages and evidence, sorted and decided (``Engine.report``).
     """
     clock = time.perf_counter_ns
     stages = dict.fromkeys(("parse", "facts", "serialise", "match", "report"), 0)
@@ -357,14 +357,14 @@ def stage_breakdown(engine: Engine, wl: Workload) -> dict[str, float]:
         model = engine.parse(record)
         t1 = clock()
         dump = model.as_fact_dict()  # type: ignore[attr-defined]
-        prepared = engine._prepare(dump, wl.context, wl.history, AS_OF)
+        prepared = engine.prepare_facts(dump, wl.context, wl.history, AS_OF)
         t2 = clock()
         json.dumps(prepared.facts, ensure_ascii=False, allow_nan=False)
         t3 = clock()
-        firings = engine._rete.evaluate(engine._ruleset(prepared.kind, dump.get("branch")), prepared.facts)
+        firings = engine.match(prepared)
         t4 = clock()
         params = engine.packs.params_for(dump.get("branch"))
-        violations = sort_violations([engine._violation(f, prepared, params) for f in firings])
+        violations = sort_violations([engine.report(f, prepared, params) for f in firings])
         Result(record_id=dump["id"], kind=prepared.kind, decision=decide(violations), violations=violations,
                waived=[], pack=engine.pack_ref, as_of=AS_OF.isoformat(), decision_id=uuid.uuid4().hex)
         t5 = clock()

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from conduct_engine.packs.compiler import ANCHOR
+from conduct_engine.packs.model import ANCHOR
 from conduct_engine.packs.testing import cases_for
 from tests.packs.test_conduct_coverage import MIN_RULES
 

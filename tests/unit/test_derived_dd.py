@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conduct_engine.derived import compile_derived
-from conduct_engine.packs.expressions import ExprError, day_number
+from conduct_engine.dates import day_number
+from conduct_engine.packs.derived import compile_derived
+from conduct_engine.packs.problems import ExprError
 
 FILE = {
     "materials": [

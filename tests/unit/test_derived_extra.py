@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conduct_engine.derived import compile_derived
-from conduct_engine.packs.expressions import ExprError
+from conduct_engine.packs.derived import compile_derived
+from conduct_engine.packs.problems import ExprError
 
 
 def _compute(text: str, kind: str, dump: dict):

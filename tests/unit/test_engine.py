@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from conduct_engine.engine import Engine
 from conduct_engine.errors import EngineError, RecordError
 from conduct_engine.results import Violation, decide
+from conduct_engine.rete import ReteEngine
 
 
 def _ids(result):
@@ -117,11 +119,16 @@ def test_context_join(engine):
     assert _ids(engine.evaluate(sale, context={"employees": []})) == []
 
 
-def test_forced_engine_error_is_review_never_pass(engine, gift, monkeypatch):
-    def boom(name, facts):
+class _FailingRete(ReteEngine):
+    """A durable_rules host whose every evaluation fails, as the C engine does when its stack overflows."""
+
+    def evaluate(self, name, facts):
         raise EngineError("E303", "alpha stack full")
-    monkeypatch.setattr(engine._rete, "evaluate", boom)
-    result = engine.evaluate(gift)
+
+
+def test_forced_engine_error_is_review_never_pass(engine, gift):
+    failing = Engine(engine.packs, rete=_FailingRete())
+    result = failing.evaluate(gift)
     assert result.decision == "review"
     assert [(v.rule_id, v.finding, v.severity) for v in result.violations] == [("ENGINE-ERROR", "engine_error", "review")]
     assert result.violations[0].evidence == {"error_code": "E303", "detail": "E303: alpha stack full"}
@@ -129,11 +136,13 @@ def test_forced_engine_error_is_review_never_pass(engine, gift, monkeypatch):
 
 def test_fact_beyond_engine_limits_is_refused_not_crashed(engine, gift):
     """253+ properties crash durable_rules; the adapter refuses such a fact before asserting it."""
+    rete = ReteEngine()
+    own = Engine(engine.packs, rete=rete)  # registers the default rulesets on ``rete``
     facts = [{"t": "gift", "id": "record", **{f"p{i}": i for i in range(300)}}]
     with pytest.raises(EngineError) as info:
-        engine._rete.evaluate("gift", facts)
+        rete.evaluate("gift", facts)
     assert info.value.code == "too_many_properties"
-    assert engine.evaluate(gift).decision == "pass"  # the engine still works afterwards
+    assert own.evaluate(gift).decision == "pass"  # the engine still works afterwards
 
 
 def test_open_findings_map_too_wide_becomes_engine_error(engine):
@@ -217,8 +226,9 @@ def test_format_value(value, lang, text):
 
 
 def test_keyword_named_field_is_written_with_underscore():
-    from conduct_engine.packs.expressions import ExprError, Scope, compile_condition
+    from conduct_engine.packs.expressions import Scope, compile_condition
     from conduct_engine.packs.fields import catalog
+    from conduct_engine.packs.problems import ExprError
     scope = Scope("restricted_security", catalog()["restricted_security"].fields, {},
                   {"record": catalog()["securities_trade"].fields})
     compiled = compile_condition("from_ <= record.record_date", scope)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conduct_engine.derived import business_days
 from conduct_engine.engine import Engine
 from conduct_engine.errors import PackError
+from conduct_engine.packs.derived import business_days
 from tests.conftest import make_rules_dir
 
 RULES = Path(__file__).resolve().parents[2] / "rules"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conduct_engine.packs.compiler import ANCHOR
-from conduct_engine.packs.expressions import ExprError, Scope, compile_condition
+from conduct_engine.packs.expressions import Scope, compile_condition
 from conduct_engine.packs.fields import catalog
+from conduct_engine.packs.model import ANCHOR
+from conduct_engine.packs.problems import ExprError
 
 OPS = {"$neq", "$lt", "$lte", "$gt", "$gte"}
 

@@ -145,8 +145,24 @@ def test_branch_override_of_unknown_parameter(tmp_path):
         "(did you mean keep_max?)"]
 
 
-def test_rule_without_tests_rejected(tmp_path):
-    body = "pack: t\nversion: '1'\nrules:" + GOOD_RULE.format(when="'value_cny > 500'").replace(
-        "      silent: [{value_cny: 100}]\n", "      silent: []\n")
+@pytest.mark.parametrize(("case", "empty"), [("fires", "      fires: []\n"), ("silent", "      silent: []\n")])
+def test_rule_without_tests_rejected(tmp_path, case, empty):
+    cases = {"fires": "      fires: [{value_cny: 900}]\n", "silent": "      silent: [{value_cny: 100}]\n"}
+    body = "pack: t\nversion: '1'\nrules:" + GOOD_RULE.format(when="'value_cny > 500'").replace(cases[case], empty)
     assert _issues(_pack(tmp_path, body)) == [
         "rules/p.yaml:14: rule.tests: rule TST-ONE: needs test records under tests.fires and tests.silent"]
+
+
+def test_standards_must_list_exactly_the_spec_codes(tmp_path):
+    """standards.yaml lists the 35 codes of SPEC §2, no fewer and no others; loaded in SPEC order."""
+    from conduct_engine.standards import STANDARD_CODES
+    assert len(STANDARD_CODES) == 35
+    root = _one_rule(tmp_path, "'value_cny > 500'")
+    assert tuple(load_packs(root).standards) == STANDARD_CODES
+    text = (root / "standards.yaml").read_text(encoding="utf-8")
+    dropped = text.replace("code: insider_dealing", "code: insider_trading")
+    assert dropped != text
+    (root / "standards.yaml").write_text(dropped, encoding="utf-8")
+    assert [i for i in _issues(root) if ": standards." in i] == [
+        f"{root / 'standards.yaml'}:1: standards.missing: codes missing: insider_dealing",
+        f"{root / 'standards.yaml'}:1: standards.unknown: codes not in SPEC §2: insider_trading"]

@@ -33,33 +33,23 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from conduct_engine.facts import _get
-from conduct_engine.packs.expressions import ExprError, day_number, did_you_mean
+from conduct_engine.dates import day_number, parse_date, parse_when
 from conduct_engine.packs.fields import FieldType, catalog, lookup
+from conduct_engine.packs.model import Derived
+from conduct_engine.packs.problems import ExprError, did_you_mean
+from conduct_engine.paths import get_path
 
 FUNCTIONS = ("days", "hours", "business_days", "count", "sum", "min", "max", "distinct", "first",
              "missing_from", "minutes", "length")
-
-
-@dataclass(frozen=True)
-class Derived:
-    """One compiled derived value."""
-
-    name: str
-    applies_to: tuple[str, ...]
-    ftype: FieldType
-    compute: Callable[[dict], float | int | None]
 
 
 def _when(value: Any) -> dt.date | dt.datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+        return parse_when(value)
     except ValueError:
         return None
 
@@ -85,7 +75,7 @@ def _list_items(dump: dict, path: str) -> tuple[list[Any], str] | None:
     """Split ``materials.source_type`` into the list at ``materials`` and the field ``source_type``."""
     parts = path.split(".")
     for i in range(1, len(parts) + 1):
-        value = _get(dump, ".".join(parts[:i]))
+        value = get_path(dump, ".".join(parts[:i]))
         if isinstance(value, list):
             return value, ".".join(parts[i:])
     return None
@@ -133,7 +123,7 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
                                     f"{kw.arg!r}")
         else:
             raise ExprError("derived.argument", f"{func}() takes no keyword {kw.arg!r}")
-    holidays = frozenset(dt.date.fromisoformat(str(h)) for h in params.get("holidays", []) or [])
+    holidays = frozenset(parse_date(str(h)) for h in params.get("holidays", []) or [])
     two = func in ("days", "hours", "business_days", "missing_from", "minutes")
     if len(paths) != (2 if two else 1):
         raise ExprError("derived.argument", f"{func}() takes {2 if two else 1} field(s)")
@@ -143,7 +133,7 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
         first_path, second_path = paths
 
         def compute(dump: dict) -> float | int | None:
-            values, within = _get(dump, first_path), _get(dump, second_path)
+            values, within = get_path(dump, first_path), get_path(dump, second_path)
             if values is None or within is None:
                 return None
             if not isinstance(within, list):
@@ -154,7 +144,7 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
         first, second = paths
 
         def compute(dump: dict) -> float | int | None:
-            a, b = _when(_get(dump, first)), _when(_get(dump, second))
+            a, b = _when(get_path(dump, first)), _when(get_path(dump, second))
             if a is None or b is None:
                 return None
             if func == "days":
@@ -170,7 +160,7 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
         (text_path,) = paths
 
         def compute(dump: dict) -> float | int | None:
-            text = _get(dump, text_path)
+            text = get_path(dump, text_path)
             return len(text.strip()) if isinstance(text, str) else None
     else:
         (path,) = paths
@@ -184,10 +174,10 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
             items, field = found
             if filters:
                 items = [i for i in items if isinstance(i, dict)
-                         and all(_get(i, f) in allowed for f, allowed in filters.items())]
+                         and all(get_path(i, f) in allowed for f, allowed in filters.items())]
             if func == "count":
                 return len(items)
-            values = [_get(i, field) if field else i for i in items]
+            values = [get_path(i, field) if field else i for i in items]
             values = [v for v in values if v is not None and v not in exclude]
             if func == "distinct":
                 return len(set(map(str, values)))

@@ -1,0 +1,30 @@
+"""Dotted paths into JSON-like data (``counterparty.group_id``), read one way everywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def get_path(data: Any, path: str) -> Any:
+    """The value at a dotted path through nested mappings, or None when any part is missing."""
+    for part in path.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def get_indexed(data: Any, path: str) -> Any:
+    """Like :func:`get_path`, but numeric parts index lists (``materials.0.type``), as scan mappings write."""
+    node: Any = data
+    for part in path.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node
+
+
+__all__ = ["get_indexed", "get_path"]
