@@ -134,7 +134,8 @@ class Mapping:
                 not isinstance(v, dict) for v in (data.get("values") or {}).values()):
             problems.append("values must map each field to an object {source value: record value}")
         kinds = [constant_kind] if constant_kind else sorted({str(v) for v in mapping.values.get("kind", {}).values()
-                                                              if v in MODEL_BY_KIND} or set(MODEL_BY_KIND))
+                                                              if isinstance(v, str) and v in MODEL_BY_KIND}
+                                                             or set(MODEL_BY_KIND))
         targets = [*mapping.columns, *mapping.constants, *mapping.formats, *mapping.required,
                    *(k for k in mapping.values if k != "kind")]
         for target in dict.fromkeys(targets):
