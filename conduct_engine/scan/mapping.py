@@ -42,9 +42,8 @@ _SCALAR = (str, int, float, bool, type(None))
 
 
 def _index(part: str) -> int | None:
-    """A list index in a dotted path (ASCII digits, below the list cap), or None."""
+    """A list index in a dotted path (ASCII digits, at most 6), or None."""
     return int(part) if part.isascii() and part.isdigit() and len(part) <= 6 else None
-
 
 def field_type(kind: str, path: str) -> FieldType | None:
     """The type of a dotted target field of a kind; numeric parts index lists (``materials.0.type``)."""
@@ -130,8 +129,7 @@ class Mapping:
                       formats=_str_dict(data.get("formats"), "formats", problems),
                       required=[str(r) for r in data.get("required") or []],
                       list_separator=str(data.get("list_separator", ";")))
-        if not isinstance(data.get("values") or {}, dict) or any(
-                not isinstance(v, dict) for v in (data.get("values") or {}).values()):
+        if any(not isinstance(v, dict) for v in (data.get("values") or {}).values()):
             problems.append("values must map each field to an object {source value: record value}")
         kinds = [constant_kind] if constant_kind else sorted({str(v) for v in mapping.values.get("kind", {}).values()
                                                               if isinstance(v, str) and v in MODEL_BY_KIND}
@@ -326,13 +324,13 @@ def _checked_shapes(data: dict, problems: list[str]) -> dict:
             problems.append(f"{key} must be {expected}")
             data.pop(key)
     values = data.get("values")
-    if isinstance(values, dict):
+    if values and not isinstance(values, dict):
+        problems.append("values must map each field to an object {source value: record value}")
+        data.pop("values")
+    elif isinstance(values, dict):
         for name, table in values.items():
             if isinstance(table, dict) and any(not isinstance(v, _SCALAR) for v in table.values()):
                 problems.append(f"values.{str(name)[:60]}: each value must be a text, number, true/false or null")
-    for name, value in (data.get("constants") or {}).items():
-        if not isinstance(value, _SCALAR) and not isinstance(value, (list, dict)):
-            problems.append(f"constants.{str(name)[:60]}: not a JSON value")
     return data
 
 
