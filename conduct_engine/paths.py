@@ -18,7 +18,7 @@ def get_indexed(data: Any, path: str) -> Any:
     """Like :func:`get_path`, but numeric parts index lists (``materials.0.type``), as scan mappings write."""
     node: Any = data
     for part in path.split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        if isinstance(node, list) and part.isascii() and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         elif isinstance(node, dict):
             node = node.get(part)

@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     max_body_bytes: PositiveInt = Field(2_000_000, description="largest HTTP request body")
     max_batch: PositiveInt = Field(500, description="most records in one batch request")
     rate_limit: PositiveInt = Field(600, description="requests per minute per API key")
+    max_yaml_nodes: PositiveInt = Field(100_000, description="most YAML nodes of an input, after aliases are expanded")
+    max_nesting: PositiveInt = Field(64, description="deepest nesting of a JSON or YAML input")
+    max_document_bytes: PositiveInt = Field(64_000_000, description="largest input file read whole (records, "
+                                            "context, mapping, a .json scan file)")
+    max_decompressed_bytes: PositiveInt = Field(1_000_000_000, description="most bytes a .gz or .xlsx scan input "
+                                                "may expand to")
+    max_field_chars: PositiveInt = Field(131_072, description="longest CSV field or XLSX cell of a scan input")
+    max_row_chars: PositiveInt = Field(2_000_000, description="longest line of a JSON Lines or CSV scan input")
     scan_root: Path | None = Field(None, description="server paths a scan may read; default data_dir/imports")
     test_database_url: str = Field("postgresql+psycopg://postgres@127.0.0.1:5432/test",
                                    description="PostgreSQL server the store tests also run against")

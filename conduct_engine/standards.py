@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from conduct_engine.errors import PackError, PackIssue
+from conduct_engine.untrusted import Limits, UntrustedInputError, load_yaml
 
 #: Every code SPEC §2 defines, in its order. ``standards.yaml`` must list exactly these.
 STANDARD_CODES: tuple[str, ...] = (
@@ -34,13 +33,26 @@ class Standard:
 
 
 def load_standards(path: Path) -> dict[str, Standard]:
-    """Load ``standards.yaml`` and check it lists exactly the SPEC §2 codes."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    """Load ``standards.yaml`` (within the YAML input limits) and check it lists exactly the SPEC §2 codes."""
+    limits = Limits.load()
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"), name=str(path), max_nodes=limits.yaml_nodes,
+                         max_depth=limits.nesting) or {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackError([PackIssue(str(path), 1, "standards.read", f"cannot read: {exc}")]) from None
+    except UntrustedInputError as exc:
+        raise PackError([PackIssue(str(path), exc.line or 1, "standards.yaml", exc.reason)]) from None
     issues: list[PackIssue] = []
     found: dict[str, Standard] = {}
-    for entry in data.get("standards", []):
+    entries = data.get("standards", []) if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise PackError([PackIssue(str(path), 1, "standards.shape", "expected a mapping with a list `standards`")])
+    for entry in entries:
         try:
+            if not isinstance(entry, dict):
+                raise TypeError(f"each standard must be a mapping, not {type(entry).__name__}")
             std = Standard(**entry)
+            hash(std)
         except TypeError as exc:
             issues.append(PackIssue(str(path), 1, "standards.shape", str(exc)))
             continue

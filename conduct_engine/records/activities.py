@@ -65,7 +65,7 @@ class Gift(Activity):
         "promotional_item",
     ]
     value_cny: Money
-    recipients: Annotated[StrictInt, Field(ge=1)] = 1
+    recipients: Annotated[StrictInt, Field(ge=1, lt=10**30)] = 1
     disposition: Literal["kept", "returned", "handed_in", "donated", "pending"] | None = None
     disposition_on: Date | None = None
 
@@ -81,7 +81,7 @@ class Entertainment(Activity):
     ]
     venue_category: Literal["ordinary", "high_end", "prohibited"] | None = None
     host_present: Flag | None = None
-    attendees: Annotated[StrictInt, Field(ge=1)] | None = None
+    attendees: Annotated[StrictInt, Field(ge=1, lt=10**30)] | None = None
     cost_total_cny: Money | None = None
     cost_per_head_cny: Money | None = None
     includes_travel_lodging: Flag | None = None

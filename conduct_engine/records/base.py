@@ -27,6 +27,9 @@ MAX_CODE = 200
 MAX_LIST = 500
 
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: SPEC §12: dates and datetimes (after conversion to Asia/Shanghai) lie in these years.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+MAX_MAGNITUDE = 1e30  # SPEC §12: at most 30 digits
 _DEFAULTED: dict[type, frozenset[str]] = {}
 
 
@@ -42,17 +45,27 @@ def _number(value: Any) -> float:
         number = math.inf
     if not math.isfinite(number):
         raise PydanticCustomError("finite_number", "Input should be a finite number")
+    if abs(number) >= MAX_MAGNITUDE:
+        raise PydanticCustomError("number_too_large", "Input should have at most 30 digits")
     return number
+
+
+def _in_range(day: dt.date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise PydanticCustomError("date_range", "Input should be between 1900-01-01 and 2199-12-31, got {value}",
+                                  {"value": day.isoformat()})
 
 
 def _date(value: Any) -> dt.date:
     """Accept a date object or a strict ``YYYY-MM-DD`` string."""
     try:
-        return parse_date(value)
+        day = parse_date(value)
     except ValueError:
         raise PydanticCustomError(
             "date_format", "Input should be a date as YYYY-MM-DD, got {value}", {"value": repr(_short(value))}
         ) from None
+    _in_range(day)
+    return day
 
 
 def _datetime_input(value: Any) -> Any:
@@ -67,10 +80,17 @@ def _datetime_input(value: Any) -> Any:
 
 
 def to_shanghai(value: dt.datetime) -> dt.datetime:
-    """Make a datetime aware in Asia/Shanghai (naive ones are taken as Shanghai time)."""
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        return value.replace(tzinfo=SHANGHAI)
-    return value.astimezone(SHANGHAI)
+    """Make a datetime aware in Asia/Shanghai (naive ones are taken as Shanghai time), within SPEC §12's years."""
+    try:
+        if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+            moment = value.replace(tzinfo=SHANGHAI)
+        else:
+            moment = value.astimezone(SHANGHAI)
+    except (OverflowError, ValueError):  # 0001-01-01T00:00:00+14:00 is before year 1 in Shanghai
+        raise PydanticCustomError("datetime_range", "Input should be between 1900-01-01 and 2199-12-31 in "
+                                  "Asia/Shanghai, got {value}", {"value": value.isoformat()}) from None
+    _in_range(moment.date())
+    return moment
 
 
 def _short(value: Any) -> Any:
@@ -81,7 +101,7 @@ def _short(value: Any) -> Any:
 Number = Annotated[float, BeforeValidator(_number)]
 NonNegative = Annotated[float, BeforeValidator(_number), Field(ge=0)]
 Money = NonNegative
-Count = Annotated[StrictInt, Field(ge=0)]
+Count = Annotated[StrictInt, Field(ge=0, lt=10**30)]
 Flag = StrictBool
 Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CODE)]
 Code = Annotated[str, StringConstraints(max_length=MAX_CODE)]

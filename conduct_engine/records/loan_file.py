@@ -27,7 +27,7 @@ ModuleCode = Literal[
     "subject", "product_market", "related_parties", "financials", "rating", "credit",
     "guarantee", "term",
 ]
-Months = Annotated[StrictInt, Field(ge=1)]
+Months = Annotated[StrictInt, Field(ge=1, lt=10**30)]
 
 
 def _one_or_many(value: Any) -> Any:

@@ -22,7 +22,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from conduct_engine.errors import ConductError, PackError
+from conduct_engine.errors import ConductError, PackError, RecordError
 
 EXIT_PASS, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 _err = Console(stderr=True, soft_wrap=True)
@@ -99,6 +99,12 @@ def scan(
         for issue in exc.issues:
             _err.print(f"  {issue}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    except RecordError as exc:  # a bad --context (or records file): listed like `check` does, before any worker
+        _err.print("invalid input:", markup=False)
+        for e in exc.errors:
+            _err.print(f"  {(context + ': ') if context and not str(e['loc']).startswith(context) else ''}"
+                       f"{e['loc']}: {e['msg']}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     except ConductError as exc:
         _err.print(f"scan error: {exc}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -120,6 +126,9 @@ def scan(
                f"in {elapsed:.1f} s ({checked / elapsed if elapsed else 0:,.0f} records/s): block {d['block']}, "
                f"review {d['review']}, pass {d['pass']}; {summary['findings']} findings"
                + (f" → {out}" if out else ""), markup=False, highlight=False)
+    for f in summary.get("unreadable_files", []):
+        _err.print(f"  unreadable {f['source']}: stopped at row {f['row']}: {f['reason']}", markup=False,
+                   highlight=False)
     for p in summary["skipped_rows"][:20]:
         _err.print(f"  skipped {p['source']}:{p['row']} {p['column'] or '(row)'}: {p['reason']}", markup=False,
                    highlight=False)

@@ -48,12 +48,15 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
     its result is checkpointed, so a scan that dies in between logs nothing twice when resumed.
     """
     from conduct_engine.engine import default_rules_dir
+    from conduct_engine.records import parse_context
     expand(paths)  # a missing or unsupported input fails before the packs are loaded
+    if context is not None:
+        parse_context(context)  # as strict as `check`, and here, before any worker starts (RecordError)
     packs: LoadedPacks = load_packs(rules_dir or default_rules_dir())
     mapping, mapping_text = None, ""
     if mapping_path:
         mapping = Mapping.load(mapping_path, packs.fx)
-        mapping_text = Path(mapping_path).read_text(encoding="utf-8")
+        mapping_text = Path(mapping_path).read_text(encoding="utf-8", errors="replace")
     stored, log = None, None
     if stored_history:  # SPEC §3.4: the batch plus what the store holds
         from conduct_engine.store import Store

@@ -25,22 +25,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from conduct_engine.dates import parse_date
 from conduct_engine.errors import RecordError
 from conduct_engine.packs.fields import FieldType, catalog, lookup
 from conduct_engine.paths import get_indexed
 from conduct_engine.records import MODEL_BY_KIND, parse_record
+from conduct_engine.records.base import MAX_LIST
 from conduct_engine.scan import ScanInputError
 from conduct_engine.scan.readers import Row, RowProblem
+from conduct_engine.untrusted import Limits, UntrustedInputError, load_json, load_yaml, number_problem
 
 _KEYS = {"kind", "columns", "values", "constants", "currency", "formats", "required", "list_separator"}
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[ T])")
 _ANY = "*"
+_SCALAR = (str, int, float, bool, type(None))
 
+
+def _index(part: str) -> int | None:
+    """A list index in a dotted path (ASCII digits, at most 6), or None."""
+    return int(part) if part.isascii() and part.isdigit() and len(part) <= 6 else None
 
 def field_type(kind: str, path: str) -> FieldType | None:
     """The type of a dotted target field of a kind; numeric parts index lists (``materials.0.type``)."""
@@ -49,10 +54,13 @@ def field_type(kind: str, path: str) -> FieldType | None:
     parts = path.split(".")
     i = 0
     while i < len(parts):
-        if parts[i].isdigit():
+        if parts[i].isdigit() or any(not p for p in parts):
             return None
         head = ".".join(parts[: i + 1])
         if head in schema.children and i + 1 < len(parts) and parts[i + 1].isdigit():
+            index = _index(parts[i + 1])
+            if index is None or index >= MAX_LIST:
+                return None
             schema = schemas[schema.children[head][0]]
             parts, i = parts[i + 2:], 0
             continue
@@ -88,11 +96,19 @@ class Mapping:
 
     @classmethod
     def load(cls, path: str | Path, fx: MappingABC[str, float] | None = None) -> Mapping:
-        """Read and check a mapping file (ScanInputError listing every problem)."""
+        """Read (within the input limits) and check a mapping file (ScanInputError listing every problem)."""
+        from conduct_engine.inputs import read_text
+        limits = Limits.load()
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise ScanInputError(f"{path}: cannot read the mapping: {exc}") from None
+            name, text = read_text(str(path), limits)
+            if Path(path).suffix.lower() == ".json":
+                data = load_json(text, name=name, max_depth=limits.nesting)
+            else:
+                data = load_yaml(text, name=name, max_nodes=limits.yaml_nodes, max_depth=limits.nesting)
+        except UntrustedInputError as exc:
+            raise ScanInputError(f"{exc.where}: cannot read the mapping: {exc.reason}") from None
+        except RecordError as exc:
+            raise ScanInputError(f"{path}: cannot read the mapping: {exc.errors[0]['msg']}") from None
         return cls.from_dict(data, str(path), fx)
 
     @classmethod
@@ -100,7 +116,8 @@ class Mapping:
         """Check a mapping given as data."""
         if not isinstance(data, dict):
             raise ScanInputError(f"{where}: a mapping must be an object with kind and columns")
-        problems = [f"unknown key {k!r}{_hint(str(k), sorted(_KEYS))}" for k in data if k not in _KEYS]
+        problems = [f"unknown key {str(k)[:60]!r}{_hint(str(k), sorted(_KEYS))}" for k in data if k not in _KEYS]
+        data = _checked_shapes(data, problems)
         kind = data.get("kind")
         if not isinstance(kind, str) or not kind:
             problems.append("kind is required: a record kind or the column holding the kind")
@@ -108,16 +125,17 @@ class Mapping:
         constant_kind = kind if kind in MODEL_BY_KIND else None
         mapping = cls(kind=constant_kind, kind_column=None if constant_kind else kind or None,
                       columns=_str_dict(data.get("columns"), "columns", problems),
-                      values={str(k): dict(v) for k, v in (data.get("values") or {}).items() if isinstance(v, dict)},
+                      values={str(k): {str(a): b for a, b in v.items()}
+                              for k, v in (data.get("values") or {}).items() if isinstance(v, dict)},
                       constants=dict(data.get("constants") or {}), currency=data.get("currency"),
                       formats=_str_dict(data.get("formats"), "formats", problems),
                       required=[str(r) for r in data.get("required") or []],
                       list_separator=str(data.get("list_separator", ";")))
-        if not isinstance(data.get("values") or {}, dict) or any(
-                not isinstance(v, dict) for v in (data.get("values") or {}).values()):
+        if any(not isinstance(v, dict) for v in (data.get("values") or {}).values()):
             problems.append("values must map each field to an object {source value: record value}")
         kinds = [constant_kind] if constant_kind else sorted({str(v) for v in mapping.values.get("kind", {}).values()
-                                                              if v in MODEL_BY_KIND} or set(MODEL_BY_KIND))
+                                                              if isinstance(v, str) and v in MODEL_BY_KIND}
+                                                             or set(MODEL_BY_KIND))
         targets = [*mapping.columns, *mapping.constants, *mapping.formats, *mapping.required,
                    *(k for k in mapping.values if k != "kind")]
         for target in dict.fromkeys(targets):
@@ -238,11 +256,15 @@ def _coerce(ftype: FieldType, raw: Any, fmt: str | None, sep: str, target: str, 
             return _number_out(raw)
         text = str(raw).strip().replace(",", "")
         try:
-            number = float(text)
+            number = float(text) if len(text) <= 64 else float("nan")
             if number != number or number in (float("inf"), float("-inf")):
                 raise ValueError
         except ValueError:
             problem(f"{target}: not a number: {_short(raw)}")
+            return _SKIP
+        too_long = number_problem(text, number)
+        if too_long:
+            problem(f"{target}: {too_long}: {_short(raw)}")
             return _SKIP
         return _number_out(number)
     if kind == "bool":
@@ -291,6 +313,29 @@ def _when(kind: str, raw: Any, fmt: str | None, target: str, problem: Any) -> An
     return _SKIP
 
 
+def _checked_shapes(data: dict, problems: list[str]) -> dict:
+    """``data`` with every part of the wrong shape reported and dropped (so checking goes on safely)."""
+    data = dict(data)
+    for key, ok, expected in (("constants", isinstance(data.get("constants"), dict), "an object {field: value}"),
+                              ("required", isinstance(data.get("required"), list)
+                               and all(isinstance(r, str) for r in data.get("required") or []), "a list of fields"),
+                              ("currency", isinstance(data.get("currency"), str), "a currency code such as USD"),
+                              ("list_separator", isinstance(data.get("list_separator"), str)
+                               and bool(data.get("list_separator")), "a non-empty text such as ';'")):
+        if data.get(key) is not None and not ok:
+            problems.append(f"{key} must be {expected}")
+            data.pop(key)
+    values = data.get("values")
+    if values and not isinstance(values, dict):
+        problems.append("values must map each field to an object {source value: record value}")
+        data.pop("values")
+    elif isinstance(values, dict):
+        for name, table in values.items():
+            if isinstance(table, dict) and any(not isinstance(v, _SCALAR) for v in table.values()):
+                problems.append(f"values.{str(name)[:60]}: each value must be a text, number, true/false or null")
+    return data
+
+
 def _str_dict(value: Any, name: str, problems: list[str]) -> dict[str, str]:
     if value is None:
         return {}
@@ -305,7 +350,7 @@ def _set(record: dict, path: str, value: Any) -> None:
     parts = path.split(".")
     node: Any = record
     for i, part in enumerate(parts[:-1]):
-        nxt: Any = [] if parts[i + 1].isdigit() else {}
+        nxt: Any = [] if _index(parts[i + 1]) is not None else {}
         if isinstance(node, list):
             index = int(part)
             while len(node) <= index:

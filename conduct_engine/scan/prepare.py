@@ -20,7 +20,8 @@ from conduct_engine.history import AggregateValue, HistoryIndex, HistoryItem
 from conduct_engine.packs.model import LoadedPacks
 from conduct_engine.paths import get_path
 from conduct_engine.scan.mapping import Mapping, validate
-from conduct_engine.scan.readers import Row, RowProblem, expand, read_rows
+from conduct_engine.scan.readers import FileFailure, Row, RowProblem, expand, read_rows
+from conduct_engine.untrusted import Limits
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,14 @@ class ScanPlan:
     rows: int = 0
     items: list[WorkItem] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
+    failures: list[FileFailure] = field(default_factory=list)  # files that became unreadable part-way
     stored_history: int = 0  # records from the store added to the batch's history
 
     def header(self) -> dict[str, Any]:
         """What the summary says about the scan itself."""
         return {"scan_id": self.scan_id, "inputs": self.inputs, "as_of": self.as_of.isoformat(), "pack": self.pack,
                 "rows": self.rows, "records": len(self.items), "skipped": len(self.problems_by_row()),
-                "stored_history": self.stored_history}
+                "stored_history": self.stored_history, "unreadable_files": [f.as_dict() for f in self.failures]}
 
     def problems_by_row(self) -> list[tuple[str, int]]:
         """The distinct skipped rows."""
@@ -82,8 +84,13 @@ def prepare(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, mapping: Ma
                     {"name": packs.name, "version": packs.version, "digest": packs.digest})
     mapping = mapping or Mapping.identity_mapping()
     parsed: list[tuple[Row, BaseModel]] = []
+    limits = Limits.load()
     for path in files:
-        for row in read_rows(path):
+        for row in read_rows(path, limits):
+            if isinstance(row, FileFailure):  # SPEC §12: listed with the row where it stopped; other files go on
+                plan.failures.append(row)
+                plan.problems.append(row.as_problem())
+                continue
             plan.rows += 1
             if isinstance(row, RowProblem):
                 plan.problems.append(row)
