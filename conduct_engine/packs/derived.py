@@ -194,7 +194,7 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
                 return numbers[0]
             if func == "max_gap":
                 ordered = sorted(numbers)
-                return max((b - a for a, b in zip(ordered, ordered[1:])), default=None)
+                return max((b - a for a, b in zip(ordered, ordered[1:], strict=False)), default=None)
             if func == "sum":
                 return sum(numbers)
             return min(numbers) if func == "min" else max(numbers)
