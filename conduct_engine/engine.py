@@ -30,6 +30,7 @@ from conduct_engine.errors import EngineError, RecordError
 from conduct_engine.facts import FactSet, context_facts, record_date, record_facts
 from conduct_engine.history import AggregateValue, HistoryIndex
 from conduct_engine.packs.compiler import build_ruleset
+from conduct_engine.packs.fields import kind_stages
 from conduct_engine.packs.loader import load_packs
 from conduct_engine.packs.model import (
     ANCHOR,
@@ -42,12 +43,14 @@ from conduct_engine.packs.model import (
 )
 from conduct_engine.paths import get_path
 from conduct_engine.records import Context, parse_context, parse_record
+from conduct_engine.records.registry import kind_spec
 from conduct_engine.results import (
     ENGINE_ERROR_RULE,
     PackRef,
     Result,
     Text,
     Violation,
+    at_origination,
     decide,
     fill,
     sort_violations,
@@ -282,9 +285,13 @@ class Engine:
         if limits:
             evidence["limits"] = limits
         labels = self.packs.labels
+        message = Text(zh=fill(rule.message.zh, values, "zh", labels), en=fill(rule.message.en, values, "en", labels))
+        if rule.origination and _past_first_stage(rule, dump):
+            message = at_origination(message)
+            evidence["at_origination"] = True
         return Violation(
             rule_id=rule.id, standard=rule.standard, also=list(rule.also), severity=rule.severity,
-            message=Text(zh=fill(rule.message.zh, values, "zh", labels), en=fill(rule.message.en, values, "en", labels)),
+            message=message,
             remediation=Text(zh=fill(rule.remediation.zh, values, "zh", labels),
                              en=fill(rule.remediation.en, values, "en", labels)),
             evidence=evidence, related_records=sorted(related), source=rule.source)
@@ -300,6 +307,16 @@ class Prepared:
     facts: list[dict]
     aggregates: dict[str, AggregateValue]
     derived: dict[str, Any]
+
+
+def _past_first_stage(rule: Any, dump: dict) -> bool:
+    """Whether the record has moved past the first stage the rule applies at (its stage field, in model order)."""
+    order = kind_stages(rule.applies_to)
+    if not order:
+        return False
+    first = min((order.index(s) for s in rule.stages or order[:1] if s in order), default=0)
+    stage = dump.get(kind_spec(rule.applies_to).stage_field or "")
+    return stage in order and order.index(stage) > first
 
 
 def _copy_record_fields(facts: list[dict], anchor: dict, paths: set[str]) -> None:

@@ -104,6 +104,18 @@ def format_value(value: Any, lang: str, labels: dict[str, dict[str, str]]) -> st
     return str(value)
 
 
+#: What a finding about the file as it was originated starts with, once the file has moved on (``origination:``).
+AT_ORIGINATION = Text(zh="贷款发起时：", en="At origination: ")
+
+
+def at_origination(text: Text) -> Text:
+    """``text`` marked as a finding about how the record was originated."""
+    en = text.en
+    if len(en) > 1 and en[0].isupper() and en[1].islower():  # "The report…" -> "At origination: the report…"
+        en = en[0].lower() + en[1:]
+    return Text(zh=AT_ORIGINATION.zh + text.zh, en=AT_ORIGINATION.en + en)
+
+
 def fill(template: str, values: dict[str, Any], lang: str, labels: dict[str, dict[str, str]]) -> str:
     """Fill ``{placeholders}`` with formatted values (unknown ones are left visible)."""
     def repl(match: re.Match[str]) -> str:

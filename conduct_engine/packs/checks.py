@@ -7,10 +7,10 @@ from typing import Any
 
 from conduct_engine.errors import PackIssue
 from conduct_engine.packs import schema
-from conduct_engine.packs.fields import FactSchema, FieldType, lookup
+from conduct_engine.packs.fields import FactSchema, FieldType, kind_stages, lookup
 from conduct_engine.packs.model import Aggregate, Derived, JoinSpec, Rule
 from conduct_engine.packs.problems import did_you_mean
-from conduct_engine.packs.yaml_lines import LineDict
+from conduct_engine.packs.yaml_lines import LineDict, LineList
 from conduct_engine.standards import Standard
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -93,6 +93,29 @@ def check_rule(file: str, node: LineDict, rule: Rule, standards: dict[str, Stand
     return out
 
 
+def check_stages(file: str, node: LineDict, rule: Rule) -> list[PackIssue]:
+    """The problems of a rule's ``stages:``: a kind without stages, an empty list, unknown or repeated stages."""
+    if rule.stages is None:
+        return []
+    known = kind_stages(rule.applies_to)
+    where = node.get("stages")
+    if not known:
+        return [PackIssue(file, node.line_of("stages"), "rule.stages",
+                          f"rule {rule.id}: records of kind {rule.applies_to!r} have no stages")]
+    if not rule.stages:
+        return [PackIssue(file, node.line_of("stages"), "rule.stages",
+                          f"rule {rule.id}: stages must name at least one stage (leave it out for every stage)")]
+    out = []
+    for index, stage in enumerate(rule.stages):
+        line = where.line_of(index) if isinstance(where, LineList) else node.line_of("stages")
+        if stage not in known:
+            out.append(PackIssue(file, line, "rule.stages", f"rule {rule.id}: unknown stage {stage!r} "
+                                 f"(stages of {rule.applies_to}: {', '.join(known)})", did_you_mean(stage, known)))
+        elif stage in rule.stages[:index]:
+            out.append(PackIssue(file, line, "rule.stages", f"rule {rule.id}: stage {stage!r} listed twice"))
+    return out
+
+
 def check_templates(file: str, node: LineDict, rule: Rule, joins: list[JoinSpec],
                     cat: dict[str, FactSchema], parameters: dict[str, Any],
                     aggregates: dict[str, Aggregate], derived: dict[str, Derived]
@@ -120,4 +143,4 @@ def check_templates(file: str, node: LineDict, rule: Rule, joins: list[JoinSpec]
     return sorted(set(found)), out
 
 
-__all__ = ["PLACEHOLDER", "check_aggregate", "check_rule", "check_templates", "param_type_ok"]
+__all__ = ["PLACEHOLDER", "check_aggregate", "check_rule", "check_stages", "check_templates", "param_type_ok"]

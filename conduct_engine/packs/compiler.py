@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import json
 import re
 from typing import Any
 
@@ -20,6 +21,7 @@ from conduct_engine.packs.expressions import Scope, compile_condition, parse
 from conduct_engine.packs.fields import FieldType, catalog
 from conduct_engine.packs.model import ANCHOR, Aggregate, JoinSpec, Rule, RuleDef, engine_path
 from conduct_engine.packs.problems import ExprError, did_you_mean
+from conduct_engine.records.registry import kind_spec
 
 SENTINEL = "__end__"
 DONE_RULE = "__done__"
@@ -112,6 +114,11 @@ def compile_rule(rule: Rule, params: dict[str, Any], aggregates: dict[str, Aggre
         conds[ANCHOR].append({"$gte": {"record_date": day_number(rule.effective_from)}})
     if rule.effective_to:
         conds[ANCHOR].append({"$lt": {"record_date": day_number(rule.effective_to)}})
+    stage_field = kind_spec(rule.applies_to).stage_field
+    if rule.stages is not None and stage_field and set(rule.stages) != set(fields[stage_field].values):
+        stages = compile_condition(f"{stage_field} in {json.dumps(rule.stages)}", Scope(ANCHOR, fields, params))
+        conds[ANCHOR] += stages.conditions
+        refs[ANCHOR].add(stage_field)
     params_used: set[str] = set()
     if rule.when:
         try:

@@ -18,6 +18,8 @@ and rules read ``declaration_lag_bd`` like a field. Functions (the only ones; no
   over a list of objects (dates give day numbers, so they compare with dates);
   ``distinct(list.field, exclude=[…])`` the number of distinct values
 - ``first(list.field)`` the value of the first item (file order) that has one
+- ``max_gap(list.field)`` the longest stretch, in days, between two consecutive dates of the list (sorted);
+  missing when fewer than two items have a date (e.g. the longest gap between post-loan inspections)
 - ``missing_from(a, b)`` how many values of field ``a`` (one value or a list) are not in field ``b``
   (a list or one value), e.g. investigators who did not sign the report; missing when ``a`` or
   ``b`` is absent
@@ -42,7 +44,7 @@ from conduct_engine.packs.problems import ExprError, did_you_mean
 from conduct_engine.paths import get_path
 
 FUNCTIONS = ("days", "hours", "business_days", "count", "sum", "min", "max", "distinct", "first",
-             "missing_from", "minutes", "length")
+             "missing_from", "minutes", "length", "max_gap")
 
 
 def _when(value: Any) -> dt.date | dt.datetime | None:
@@ -190,6 +192,9 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
                 return None
             if func == "first":
                 return numbers[0]
+            if func == "max_gap":
+                ordered = sorted(numbers)
+                return max((b - a for a, b in zip(ordered, ordered[1:], strict=False)), default=None)
             if func == "sum":
                 return sum(numbers)
             return min(numbers) if func == "min" else max(numbers)
@@ -197,7 +202,7 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
     return Derived(name, tuple(applies_to), ftype, compute)
 
 
-_FILTERED = ("count", "sum", "min", "max", "distinct", "first")
+_FILTERED = ("count", "sum", "min", "max", "distinct", "first", "max_gap")
 
 
 def _filter_values(func: str, name: str, node: ast.expr) -> frozenset[Any]:

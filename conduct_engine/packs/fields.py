@@ -164,6 +164,13 @@ def record_kinds() -> tuple[str, ...]:
     return registry.record_kinds()
 
 
+def kind_stages(kind: str) -> tuple[str, ...]:
+    """The stages of a record kind, in the model's order (empty when the kind has no stage field)."""
+    stage_field = registry.kind_spec(kind).stage_field
+    ftype = catalog()[kind].fields.get(stage_field) if stage_field else None
+    return ftype.values if ftype is not None and ftype.kind == "enum" else ()
+
+
 def lookup(fields: dict[str, FieldType], path: str) -> FieldType | None:
     """The type of ``path``; keys under an open mapping field are of type ``any``."""
     if path in fields:

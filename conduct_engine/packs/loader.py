@@ -8,7 +8,7 @@ issues instead of stopping at the first:
 3. ``parameters`` — parameters, currency rates, test defaults, then branch overrides of the parameters
 4. ``aggregates`` — window aggregates: names, kinds, key and filter fields, one measure
 5. ``derived``    — derived values: kinds, names, and their expressions compiled
-6. ``compile``    — every rule expanded, shape-checked, its id, standards and kind checked, its conditions
+6. ``compile``    — every rule expanded, shape-checked, its id, standards, kind and stages checked, its conditions
                     compiled to durable_rules JSON (fields, enums, regexes, limits)
 7. ``templates``  — every message placeholder names something the rule can fill
 
@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from conduct_engine.errors import PackError, PackIssue
 from conduct_engine.packs import schema
-from conduct_engine.packs.checks import check_aggregate, check_rule, check_templates, param_type_ok
+from conduct_engine.packs.checks import check_aggregate, check_rule, check_stages, check_templates, param_type_ok
 from conduct_engine.packs.compiler import compile_rule
 from conduct_engine.packs.derived import compile_derived
 from conduct_engine.packs.expand import expand
@@ -224,6 +224,8 @@ def _compile_rule(ctx: LoadContext, file: str, node: LineDict, line: int, rule_r
         return [PackIssue(file, node.line_of("id"), "rule.duplicate_id",
                           f"rule id {rule.id!r} already used at {other.file}:{other.line}")]
     rule_issues = check_rule(file, node, rule, ctx.standards, ctx.kinds)
+    if not rule_issues:
+        rule_issues = check_stages(file, node, rule)
     if rule_issues:
         return rule_issues
     try:

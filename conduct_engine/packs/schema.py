@@ -79,6 +79,10 @@ class Rule(_Strict):
     source: str = Field(min_length=1)
     effective_from: dt.date | None = None
     effective_to: dt.date | None = None
+    #: where in the record's life the rule applies (values of the kind's stage field); None: at every stage
+    stages: list[str] | None = None
+    #: the rule checks how the record was originated: past the first of its stages, messages say "at origination"
+    origination: bool = False
     description: str | None = None
     tests: TestCases = Field(default_factory=TestCases)
 

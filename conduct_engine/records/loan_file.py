@@ -28,6 +28,45 @@ ModuleCode = Literal[
     "guarantee", "term",
 ]
 Months = Annotated[StrictInt, Field(ge=1, lt=10**30)]
+Ratio = Annotated[Number, Field(ge=0, le=1)]
+
+#: Collection actions (SPEC §3.2 ``loan.collection_actions[].type``), as the packs and labels know them.
+COLLECTION_ACTION_TYPES = (
+    "phone", "sms", "email", "visit", "demand_letter", "lawyer_letter", "guarantor_demand", "litigation",
+    "arbitration", "enforcement", "collateral_disposal", "restructuring", "other",
+)
+#: What imports call them: a synonym (case, blanks and dashes ignored) -> the type it means. Unknown values stay
+#: unknown and are field errors, so an action the bank took is never silently dropped.
+COLLECTION_ACTION_SYNONYMS: dict[str, str] = {
+    **{s: "phone" for s in ("call", "phone_call", "telephone", "电话", "电话催收")},
+    **{s: "sms" for s in ("text", "text_message", "短信", "短信催收")},
+    **{s: "email" for s in ("e_mail", "邮件", "电子邮件")},
+    **{s: "visit" for s in ("on_site_visit", "onsite_visit", "home_visit", "上门", "上门催收", "实地催收")},
+    **{s: "demand_letter" for s in ("letter", "formal_demand", "demand_notice", "collection_letter", "催收函",
+                                    "催收通知", "催收通知书", "逾期催收通知书")},
+    **{s: "lawyer_letter" for s in ("attorney_letter", "legal_letter", "律师函")},
+    **{s: "guarantor_demand" for s in ("guarantor_notice", "向保证人催收", "担保人催收", "保证人催收")},
+    **{s: "litigation" for s in ("lawsuit", "suit", "court", "诉讼", "起诉", "提起诉讼")},
+    **{s: "arbitration" for s in ("仲裁",)},
+    **{s: "enforcement" for s in ("execution", "强制执行", "申请执行")},
+    **{s: "collateral_disposal" for s in ("collateral_sale", "处置押品", "处置抵押物", "押品处置")},
+    **{s: "restructuring" for s in ("重组", "贷款重组")},
+    **{s: "other" for s in ("其他",)},
+}
+#: Industries of the 项目资本金 (own capital) minimum (国发〔2015〕51号, 国发〔2019〕26号); ratios are pack parameters.
+CAPITAL_INDUSTRIES = (
+    "steel", "electrolytic_aluminium", "cement", "coal", "calcium_carbide", "ferroalloy", "caustic_soda", "coke",
+    "yellow_phosphorus", "polysilicon", "corn_processing", "airport", "port_shipping", "railway", "highway",
+    "urban_rail", "ordinary_housing", "real_estate_other", "other_industrial", "other_infrastructure", "other",
+)
+
+
+def _collection_type(value: Any) -> Any:
+    """A known synonym of a collection action type, as the type (anything else is left for the enum to reject)."""
+    if not isinstance(value, str):
+        return value
+    key = value.strip().lower().replace(" ", "_").replace("-", "_")
+    return key if key in COLLECTION_ACTION_TYPES else COLLECTION_ACTION_SYNONYMS.get(key, value)
 
 
 def _one_or_many(value: Any) -> Any:
@@ -265,15 +304,25 @@ class MaturityNotice(StrictModel):
 
 
 class CollectionAction(StrictModel):
-    """An overdue-collection action."""
+    """An overdue-collection action (``type``: one of :data:`COLLECTION_ACTION_TYPES` or a synonym of one)."""
 
-    type: Code | None = None
+    type: Annotated[Literal[COLLECTION_ACTION_TYPES], BeforeValidator(_collection_type)] | None = None  # type: ignore[valid-type]
     on: Date | None = None
+
+
+class Archive(StrictModel):
+    """Where the file is kept: archived, to be kept until, destroyed (客户台账和基础档案)."""
+
+    archived_on: Date | None = None
+    retention_until: Date | None = None
+    destroyed_on: Date | None = None
 
 
 class Loan(StrictModel):
     """The loan after approval: disbursements, classification, monitoring."""
 
+    approved_on: Date | None = None
+    approved_amount_cny: Money | None = None
     disbursements: list[Disbursement] = ListField()
     maturity_on: Date | None = None
     risk_class: Literal["normal", "special_mention", "substandard", "doubtful", "loss"] | None = None
@@ -304,6 +353,8 @@ class LoanFile(StrictModel):
     broker_party_id: Code | None = None
     wc_need_estimate_cny: Money | None = None
     total_project_investment_cny: Money | None = None
+    capital_industry: Literal[CAPITAL_INDUSTRIES] | None = None  # type: ignore[valid-type]
+    own_capital_ratio: Ratio | None = None
     received_at: DateTime | None = None
     accepted_on: Date | None = None
     team: Team | None = None
@@ -317,6 +368,7 @@ class LoanFile(StrictModel):
     related_parties: list[RelatedParty] = ListField()
     guarantees: list[Guarantee] = ListField()
     loan: Loan | None = None
+    archive: Archive | None = None
 
 
 register_kind(KindSpec(
@@ -331,4 +383,5 @@ register_kind(KindSpec(
     # 审贷分离: one team_member fact per person and role, so rules can join on people
     team_path="team", team_roles={"lead_investigator": "lead_investigator", "co_investigators": "co_investigator",
                                   "reviewers": "reviewer", "approvers": "approver"},
+    stage_field="stage",
 ))

@@ -53,6 +53,9 @@ class KindSpec:
     #: the object holding people by role (a loan file's ``team``): field -> role of a ``team_member`` fact
     team_path: str | None = None
     team_roles: Mapping[str, str] = field(default_factory=dict)
+    #: the enum field that says where the record is in its life (a loan file's ``stage``); its values, in the
+    #: model's order, are the stages a rule's ``stages:`` may name (None: rules of this kind take no ``stages:``)
+    stage_field: str | None = None
 
     @property
     def money_field(self) -> str | None:

@@ -76,11 +76,11 @@ TRANSCRIBED: dict[str, dict[str, Any]] = {
                       'and status == "valid" and (missing(expires_on) or expires_on >= record.record_date)\n']},
         "DDS-MATERIAL-UNVERIFIED": {
             "applies_to": "loan_file", **_NO_DATES,
-            "when": 'stage == "pre_submission"',
+            "when": None, "stages": None, "origination": True,
             "match": ["material where required == true and (verified == false or missing(verified))"]},
         "DDS-NO-ONSITE-VISIT": {
             "applies_to": "loan_file", **_NO_DATES,
-            "when": 'stage == "pre_submission"',
+            "when": None, "stages": None, "origination": True,
             "match": ['no site_visit where mode == "on_site"']},
         "DDM-TERM-WC-MAX": {
             "applies_to": "loan_file", "match": [], "effective_from": "2024-07-01", "effective_to": None,
@@ -88,33 +88,33 @@ TRANSCRIBED: dict[str, dict[str, Any]] = {
         # the loan-file pack: a representative subset (one or more of each family)
         "DDC-MAT-MISSING-AUDITED-FS": {
             "applies_to": "loan_file", **_NO_DATES,
-            "when": 'stage == "pre_submission" and product_type in materials_audited_fs',
+            "stages": None, "when": 'product_type in materials_audited_fs',
             "match": ['no material where type == "audited_fs"']},
         "DDC-MAT-MISSING-CREDIT-REPORT": {
             "applies_to": "loan_file", **_NO_DATES,
-            "when": 'stage == "pre_submission" and product_type in materials_credit_report',
+            "stages": None, "when": 'product_type in materials_credit_report',
             "match": ['no material where type == "credit_report"']},
         "DDC-STEP-MISSING-ANALYSIS": {
             "applies_to": "loan_file", "match": [], **_NO_DATES,
-            "when": 'stage == "pre_submission" and missing(steps.analysis.completed_on)'},
+            "stages": None, "when": 'missing(steps.analysis.completed_on)'},
         "DDC-MODULE-MISSING-RATING": {
             "applies_to": "loan_file", "match": [], **_NO_DATES,
-            "when": 'stage == "pre_submission" and (missing(modules.rating.status) or modules.rating.status == "missing")'},
+            "stages": None, "when": '(missing(modules.rating.status) or modules.rating.status == "missing")'},
         "DDC-REPORT-UNSIGNED-CO": {  # co_signatures_missing = missing_from(team.co_investigators, report.signed_by)
             "applies_to": "loan_file", "match": [], **_NO_DATES,
-            "when": 'stage == "pre_submission" and co_signatures_missing > 0'},
+            "stages": None, "when": 'co_signatures_missing > 0'},
         "DDP-NO-REGISTRY-CHECK": {
-            "applies_to": "loan_file", **_NO_DATES, "when": 'stage == "pre_submission"',
+            "applies_to": "loan_file", **_NO_DATES, "when": None, "stages": None,
             "match": ['no material where source_type == "government_registry"']},
         "DDP-REVENUE-TAX-GAP": {  # fs/tax revenue = first(materials.figures.revenue_cny, type="audited_fs"/"tax_returns")
             "applies_to": "loan_file", "match": [], **_NO_DATES,
-            "when": 'stage == "pre_submission" and (tax_revenue_cny < fs_revenue_cny * (1 - crosscheck_tol) or '
+            "stages": None, "when": '(tax_revenue_cny < fs_revenue_cny * (1 - crosscheck_tol) or '
                     'tax_revenue_cny > fs_revenue_cny * (1 + crosscheck_tol))'},
         "DDS-REPORT-BEFORE-VISIT": {
-            "applies_to": "loan_file", **_NO_DATES, "when": 'stage == "pre_submission"',
+            "applies_to": "loan_file", **_NO_DATES, "when": None, "stages": None,
             "match": ['site_visit where mode == "on_site" and date > record.report.date']},
         "DDM-LTV-COMMERCIAL-RE": {
-            "applies_to": "loan_file", **_NO_DATES, "when": 'stage == "pre_submission"',
+            "applies_to": "loan_file", **_NO_DATES, "when": None, "stages": None,
             "match": ['guarantee as g where collateral.type == "commercial_re" and collateral.secured_amount_cny > '
                       'collateral.appraised_value_cny * ltv_max_commercial_re']},
         "DDP-INVESTIGATOR-ALSO-DECIDER": {
@@ -122,16 +122,16 @@ TRANSCRIBED: dict[str, dict[str, Any]] = {
             "match": ["team_member as inv where role in investigator_roles",
                       "team_member as dup where employee_id == inv.employee_id and role in decision_roles"]},
         "RM-INSPECTION-OVERDUE": {
-            "applies_to": "loan_file", **_NO_DATES, "when": "stage in post_loan_stages",
+            "applies_to": "loan_file", **_NO_DATES, "when": None, "stages": ["disbursed", "post_loan"],
             "match": ["inspection as i where missing(performed_on) and due_on < record.as_of"]},
         "RM-MATURITY-NOTICE-SHORT": {
             "applies_to": "loan_file", **_NO_DATES,
-            "when": "stage in post_loan_stages and term_months <= short_term_max_months and as_of > loan.maturity_on "
-                    "- maturity_notice_days_short",
+            "stages": ["disbursed", "post_loan"],
+            "when": "term_months <= short_term_max_months and as_of > loan.maturity_on - maturity_notice_days_short",
             "match": ["no maturity_notice where sent_on <= record.loan.maturity_on - maturity_notice_days_short"]},
         "RM-SELF-PAYMENT-ABOVE-LIMIT-WORKING-CAPITAL": {
             "applies_to": "loan_file", **_NO_DATES,
-            "when": 'stage in post_loan_stages and product_type == "working_capital"',
+            "stages": ["disbursed", "post_loan"], "when": 'product_type == "working_capital"',
             "match": ['disbursement as d where payment_method == "self" and amount_cny > '
                       'self_payment_max_cny_working_capital']},
     },
@@ -357,13 +357,13 @@ def check_product_sale(record: dict, certs: Certifications, as_of: dt.date) -> s
 def check_loan_file(record: dict, as_of: dt.date) -> set[str]:
     """DDS-MATERIAL-UNVERIFIED, DDS-NO-ONSITE-VISIT and DDM-TERM-WC-MAX (from 2024-07-01)."""
     fired: set[str] = set()
-    if (record.get("stage") or "pre_submission") == "pre_submission":
-        for material in record.get("materials") or ():
-            if material.get("required") is True and material.get("verified") is not True:  # false/missing
-                fired.add("DDS-MATERIAL-UNVERIFIED")
-                break
-        if not any(visit.get("mode") == "on_site" for visit in record.get("site_visits") or ()):
-            fired.add("DDS-NO-ONSITE-VISIT")
+    # due-diligence rules apply at every stage (issue 17)
+    for material in record.get("materials") or ():
+        if material.get("required") is True and material.get("verified") is not True:  # false/missing
+            fired.add("DDS-MATERIAL-UNVERIFIED")
+            break
+    if not any(visit.get("mode") == "on_site" for visit in record.get("site_visits") or ()):
+        fired.add("DDS-NO-ONSITE-VISIT")
     if record.get("product_type") == "working_capital" and record.get("term_months", 0) > WC_TERM_MAX_MONTHS \
             and loan_file_day(record, as_of) >= WC_EFFECTIVE_FROM:
         fired.add("DDM-TERM-WC-MAX")
@@ -392,37 +392,37 @@ def check_loan_file_pack(record: dict, as_of: dt.date) -> set[str]:
     materials = record.get("materials") or []
     team = record.get("team") or {}
     report = record.get("report")
-    if stage == "pre_submission":
-        types = {m.get("type") for m in materials}
-        if product in MATERIALS_AUDITED_FS and "audited_fs" not in types:
-            fired.add("DDC-MAT-MISSING-AUDITED-FS")
-        if product in MATERIALS_CREDIT_REPORT and "credit_report" not in types:
-            fired.add("DDC-MAT-MISSING-CREDIT-REPORT")
-        if ((record.get("steps") or {}).get("analysis") or {}).get("completed_on") is None:
-            fired.add("DDC-STEP-MISSING-ANALYSIS")
-        rating = ((record.get("modules") or {}).get("rating") or {}).get("status")
-        if rating is None or rating == "missing":
-            fired.add("DDC-MODULE-MISSING-RATING")
-        if report is not None:
-            signed = report.get("signed_by") or []
-            if any(c not in signed for c in team.get("co_investigators") or []):
-                fired.add("DDC-REPORT-UNSIGNED-CO")
-        if not any(m.get("source_type") == "government_registry" for m in materials):
-            fired.add("DDP-NO-REGISTRY-CHECK")
-        fs, tax = _first_number(materials, "audited_fs", "revenue_cny"), _first_number(materials, "tax_returns",
-                                                                                        "revenue_cny")
-        if fs is not None and tax is not None and (tax < fs * (1 - CROSSCHECK_TOL) or tax > fs * (1 + CROSSCHECK_TOL)):
-            fired.add("DDP-REVENUE-TAX-GAP")
-        report_day = _day((report or {}).get("date"))
-        if report_day is not None and any(v.get("mode") == "on_site" and (_day(v.get("date")) or 0) > report_day
-                                          for v in record.get("site_visits") or []):
-            fired.add("DDS-REPORT-BEFORE-VISIT")
-        for g in record.get("guarantees") or []:
-            c = g.get("collateral") or {}
-            secured, appraised = c.get("secured_amount_cny"), c.get("appraised_value_cny")
-            if c.get("type") == "commercial_re" and secured is not None and appraised is not None \
-                    and secured > appraised * LTV_MAX_COMMERCIAL_RE:
-                fired.add("DDM-LTV-COMMERCIAL-RE")
+    # due-diligence rules apply at every stage (issue 17)
+    types = {m.get("type") for m in materials}
+    if product in MATERIALS_AUDITED_FS and "audited_fs" not in types:
+        fired.add("DDC-MAT-MISSING-AUDITED-FS")
+    if product in MATERIALS_CREDIT_REPORT and "credit_report" not in types:
+        fired.add("DDC-MAT-MISSING-CREDIT-REPORT")
+    if ((record.get("steps") or {}).get("analysis") or {}).get("completed_on") is None:
+        fired.add("DDC-STEP-MISSING-ANALYSIS")
+    rating = ((record.get("modules") or {}).get("rating") or {}).get("status")
+    if rating is None or rating == "missing":
+        fired.add("DDC-MODULE-MISSING-RATING")
+    if report is not None:
+        signed = report.get("signed_by") or []
+        if any(c not in signed for c in team.get("co_investigators") or []):
+            fired.add("DDC-REPORT-UNSIGNED-CO")
+    if not any(m.get("source_type") == "government_registry" for m in materials):
+        fired.add("DDP-NO-REGISTRY-CHECK")
+    fs, tax = _first_number(materials, "audited_fs", "revenue_cny"), _first_number(materials, "tax_returns",
+                                                                                    "revenue_cny")
+    if fs is not None and tax is not None and (tax < fs * (1 - CROSSCHECK_TOL) or tax > fs * (1 + CROSSCHECK_TOL)):
+        fired.add("DDP-REVENUE-TAX-GAP")
+    report_day = _day((report or {}).get("date"))
+    if report_day is not None and any(v.get("mode") == "on_site" and (_day(v.get("date")) or 0) > report_day
+                                      for v in record.get("site_visits") or []):
+        fired.add("DDS-REPORT-BEFORE-VISIT")
+    for g in record.get("guarantees") or []:
+        c = g.get("collateral") or {}
+        secured, appraised = c.get("secured_amount_cny"), c.get("appraised_value_cny")
+        if c.get("type") == "commercial_re" and secured is not None and appraised is not None \
+                and secured > appraised * LTV_MAX_COMMERCIAL_RE:
+            fired.add("DDM-LTV-COMMERCIAL-RE")
     investigators = {team.get("lead_investigator"), *(team.get("co_investigators") or [])} - {None}
     deciders = {*(team.get("reviewers") or []), *(team.get("approvers") or [])}
     if investigators & deciders:

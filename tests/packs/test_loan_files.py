@@ -218,6 +218,11 @@ def test_self_payment_above_the_entrusted_threshold(engine):
 def test_pre_submission_rules_do_not_nag_about_disbursement(engine):
     body = _body(WC)
     assert not [r for r in _ids(_check(engine, body)) if r.startswith("RM-")]
+
+
+def test_post_loan_checks_still_report_what_was_missing_at_origination(engine):
     post = _body("working_capital_post_loan.pass.json")
-    post["record"]["modules"] = {}  # post-loan checks do not repeat due-diligence findings
-    assert _check(engine, post).decision == "pass"
+    post["record"]["modules"] = {}  # issue 17: an audit of the loan book sees what was wrong from the start
+    found = _check(engine, post).violations
+    assert sorted(v.rule_id for v in found) == sorted(f"DDC-MODULE-MISSING-{_code(m)}" for m in MODULE_NAMES)
+    assert all(v.message.en.startswith("At origination: ") and v.message.zh.startswith("贷款发起时：") for v in found)
