@@ -60,6 +60,11 @@ i18n.add({
     "scans.need_file": ("请选择数据文件", "Choose a data file"),
     "scans.bad_date": ("日期格式应为 YYYY-MM-DD", "A date YYYY-MM-DD"),
     "scans.not_done": ("扫描尚未完成", "The scan is not done yet"),
+    "scans.sum.rows": ("读取行数", "Rows read"),
+    "scans.sum.records": ("检查记录数", "Records checked"),
+    "scans.sum.skipped": ("跳过行数", "Rows skipped"),
+    "scans.sum.findings": ("问题数", "Findings"),
+    "scans.sum.problems": ("跳过的行和无法读取的文件", "Skipped rows and unreadable files"),
 })
 
 
@@ -129,12 +134,12 @@ def _job(settings: Settings, scan_id: str, user: ConsoleUser) -> Path:
 
 
 @router.get("/scans/{scan_id}")
-def scan_page(request: Request, scan_id: str, user: User, settings: SettingsDep) -> Response:
+def scan_page(request: Request, scan_id: str, user: User, settings: SettingsDep, engine: EngineDep) -> Response:
     """A scan's progress; its summary and report links once done."""
     info = jobs.status(_job(settings, scan_id, user))
     running = info["status"] in ("queued", "running")
     return page(request, "scan.html", user, scan=info, formats=[f for f in FORMATS if f != "html"],
-                running=running)
+                running=running, std_names={c: {"zh": s.zh, "en": s.en} for c, s in engine.packs.standards.items()})
 
 
 @router.get("/scans/{scan_id}/report")
