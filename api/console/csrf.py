@@ -23,7 +23,7 @@ def _same(given: Any, expected: str) -> bool:
 def check(user: ConsoleUser, form: Mapping[str, Any]) -> None:
     """Refuse a form whose token is missing or is not this session's (403 page)."""
     if not _same(form.get(FIELD), user.csrf):
-        raise ConsoleError(403, "error.csrf", user.lang)
+        raise ConsoleError(403, "error.csrf", user)
 
 
 def new_signin_token() -> str:

@@ -66,10 +66,10 @@ def decision_page(request: Request, decision_id: str, user: User, store: Optiona
                   engine: EngineDep) -> Response:
     """One logged decision (a submitter only sees its own)."""
     if store is None:
-        raise ConsoleError(404, "error.nostore", user.lang)
+        raise ConsoleError(404, "error.nostore", user)
     entry = store.log.get(decision_id)
     if entry is None or (not user.can_read_all() and entry.actor != user.key_id):
-        raise ConsoleError(404, "error.404", user.lang)
+        raise ConsoleError(404, "error.404", user)
     return show_result(request, user, engine, entry.result, entry, None)
 
 

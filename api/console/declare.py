@@ -12,7 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.console import csrf, i18n, menu
 from api.console.decisions import show_result
-from api.console.forms import FORMS, DeclarationForm, field_errors, to_record
+from api.console.forms import FORMS, DeclarationForm, field_errors, missing_required, to_record
 from api.console.render import page
 from api.console.session import ConsoleUser, page_user
 from api.deps import EngineDep, ServiceDep, SettingsDep
@@ -77,6 +77,13 @@ async def declare(request: Request, user: User, service: ServiceDep, engine: Eng
         return _form_page(request, user, engine, "gift", values=values, status=422,
                           errors=[{"loc": "form_kind", "msg": f"Unknown form {tab!r}", "type": "literal_error"}])
     record = to_record(form, data)
+    missing = missing_required(form, data)
+    if missing:  # with the model's own errors, all at once
+        try:
+            engine.parse(record)
+        except RecordError as exc:
+            missing += [e for e in exc.errors if e["loc"] not in {m["loc"] for m in missing}]
+        return _form_page(request, user, engine, tab, values=values, errors=missing, status=422)
     try:
         result = await run_in_threadpool(_check, service, user, record)
     except RecordError as exc:

@@ -21,15 +21,16 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 AnyHandler = Callable[[Request, Any], Any]
 
 
-def error_page(request: Request, status: int, text: str, lang: str | None, detail: str | None = None) -> Response:
-    """An error page: the status, what happened (a console text key), in ``lang``."""
-    return page(request, "error.html", None, status=status, lang=lang or DEFAULT_LANG, status_code=status,
+def error_page(request: Request, status: int, text: str, lang: str | None, detail: str | None = None,
+               user: ConsoleUser | None = None) -> Response:
+    """An error page: the status, what happened (a console text key), in ``lang`` (with the user's menu)."""
+    return page(request, "error.html", user, status=status, lang=lang or DEFAULT_LANG, status_code=status,
                 message=text, detail=detail)
 
 
 async def _on_console_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ConsoleError)
-    return error_page(request, exc.status, exc.text, exc.lang, exc.detail)
+    return error_page(request, exc.status, exc.text, exc.lang, exc.detail, exc.user)
 
 
 async def _on_sign_in_required(request: Request, exc: Exception) -> Response:
@@ -63,4 +64,4 @@ def console_root() -> Response:
 @router.get(PREFIX + "/{rest:path}")
 def not_found(request: Request, rest: str, user: MaybeUser) -> Response:
     """Any other console address: the 404 page."""
-    return error_page(request, 404, "error.404", user.lang if user else None)
+    return error_page(request, 404, "error.404", user.lang if user else None, user=user)

@@ -157,6 +157,12 @@ def to_record(form: DeclarationForm, data: Mapping[str, Any], *, today: dt.date 
     return record
 
 
+def missing_required(form: DeclarationForm, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A required field of the form left empty (the form asks for more than the model: the date, for one)."""
+    return [{"loc": f.name, "msg": "Field required", "type": "missing"} for f in form.fields
+            if f.required and not (isinstance(data.get(f.name), str) and str(data.get(f.name)).strip())]
+
+
 def field_errors(form: DeclarationForm, errors: list[dict[str, Any]]) -> tuple[dict[str, list[dict]], list[dict]]:
     """Errors by field name, and those that belong to no field of the form (shown at its top)."""
     by_field: dict[str, list[dict]] = {}

@@ -79,6 +79,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "error.nostore": ("此服务器没有配置存储，无法保存和查询决定记录。",
                       "This server has no store: decisions are neither kept nor listed."),
     "home": ("首页", "Home"),
+    "colon": ("：", ": "),
 }
 
 #: pydantic / loader error type -> Chinese text (``{msg}`` is the English detail)

@@ -70,6 +70,6 @@ def standard_page(request: Request, code: str, user: User, engine: EngineDep) ->
     """Every rule of one standard, in full."""
     standard = engine.packs.standards.get(code)
     if standard is None:
-        raise ConsoleError(404, "error.404", user.lang)
+        raise ConsoleError(404, "error.404", user)
     rules = [(r.rule, _params(engine, r)) for rid, r in sorted(engine.packs.rules.items()) if r.rule.standard == code]
     return page(request, "standard.html", user, standard=standard, rules=rules, labels=engine.packs.labels)

@@ -129,7 +129,7 @@ async def start_scan(request: Request, user: User, settings: SettingsDep, engine
 def _job(settings: Settings, scan_id: str, user: ConsoleUser) -> Path:
     job = jobs.job_path(settings.data_dir, scan_id)
     if job is None:
-        raise ConsoleError(404, "error.404", user.lang)
+        raise ConsoleError(404, "error.404", user)
     return job
 
 
@@ -147,9 +147,9 @@ def scan_report(scan_id: str, user: User, settings: SettingsDep, format: str = "
     """The finished scan's report (HTML shown in the browser, the other formats downloaded)."""
     job = _job(settings, scan_id, user)
     if format not in FORMATS:
-        raise ConsoleError(404, "error.404", user.lang)
+        raise ConsoleError(404, "error.404", user)
     if jobs.read_state(job)["status"] != "done":
-        raise ConsoleError(409, "scans.not_done", user.lang)
+        raise ConsoleError(409, "scans.not_done", user)
     path = jobs.report(job, format)
     if format == "html":
         return FileResponse(path, media_type=MEDIA_TYPES[format],

@@ -55,11 +55,14 @@ class ConsoleUser:
 
 
 class ConsoleError(Exception):
-    """A console page answered with an HTML error page: status, the console text key, the reader's language."""
+    """A console page answered with an HTML error page: status, the console text key, and who is reading (the
+    signed-in user: its language and menu; or just a language)."""
 
-    def __init__(self, status: int, text: str, lang: str | None = None, detail: str | None = None):
+    def __init__(self, status: int, text: str, who: ConsoleUser | str | None = None, detail: str | None = None):
         super().__init__(text)
-        self.status, self.text, self.lang, self.detail = status, text, lang, detail
+        self.status, self.text, self.detail = status, text, detail
+        self.user = who if isinstance(who, ConsoleUser) else None
+        self.lang = who.lang if isinstance(who, ConsoleUser) else who
 
 
 class SignInRequired(Exception):
@@ -104,7 +107,7 @@ def page_user(entry: MenuEntry) -> Callable[..., Awaitable[ConsoleUser]]:
     async def dependency(request: Request, sessions: SessionsDep) -> ConsoleUser:
         user = await current_user(request, sessions)
         if not entry.allows(user.role):
-            raise ConsoleError(403, "error.403", user.lang)
+            raise ConsoleError(403, "error.403", user)
         return user
 
     return dependency

@@ -154,6 +154,7 @@ def test_field_errors_follow_the_language_and_keep_what_was_typed(console):
     assert "Field required" in page.text and 'value="many"' in page.text
     assert 'value="&lt;b&gt;ACME&lt;/b&gt;"' in page.text  # kept, and escaped
     assert 'id="f-attendees-err1"' in page.text
+    assert 'id="f-occurred_on-err1"' in page.text  # the form asks for the date although the model does not
 
 
 def test_json_paste_and_upload(console):
