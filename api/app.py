@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from api import errors
+from api import console, errors
 from api.deps import AppState, EngineHolder
 from api.limits import BodyLimitMiddleware, RateLimiter
 from api.routes import admin, catalog, check, decisions, health
@@ -14,7 +14,7 @@ from api.routes import scans as scan_routes
 from conduct_engine.engine import Engine
 from conduct_engine.service import CheckService
 from conduct_engine.settings import Settings, load_settings
-from conduct_engine.store import Store
+from conduct_engine.store import MemorySessions, Store
 
 
 def create_app(engine: Engine | None = None, *, store: Store | None = None, auth: bool = False,
@@ -41,11 +41,13 @@ def build_app(settings: Settings, *, engine: Engine | None = None, store: Store 
                            settings.rules_dir, store)
     app.state.conduct = AppState(settings=settings, engines=engines, store=store,
                                  service=CheckService(engines.current, store),
-                                 rate_limiter=RateLimiter(settings.rate_limit))
+                                 rate_limiter=RateLimiter(settings.rate_limit),
+                                 sessions=store.sessions if store is not None else MemorySessions())
     errors.install(app)
     for module in (check, decisions, catalog, admin, health):
         app.include_router(module.router)
     app.include_router(scan_routes.router)
+    console.install(app)  # the web console under /ui: its pages, static files and HTML error pages
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 

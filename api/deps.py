@@ -22,7 +22,7 @@ from conduct_engine.engine import Engine
 from conduct_engine.errors import PackError
 from conduct_engine.service import CheckService
 from conduct_engine.settings import Settings
-from conduct_engine.store import Store
+from conduct_engine.store import SessionStore, Store
 
 log = logging.getLogger("conduct_check.api")
 RELOAD_CHECK_SECONDS = 2.0
@@ -92,6 +92,8 @@ class AppState:
     store: Store | None
     service: CheckService
     rate_limiter: RateLimiter
+    #: the web console's sessions: the store's, or this process's when there is no store
+    sessions: SessionStore
 
 
 async def _state(request: Request) -> AppState:
@@ -145,6 +147,11 @@ async def get_rate_limiter(state: StateDep) -> RateLimiter:
     return state.rate_limiter
 
 
+async def get_sessions(state: StateDep) -> SessionStore:
+    """The web console's session store."""
+    return state.sessions
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineHolderDep = Annotated[EngineHolder, Depends(get_engines)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
@@ -152,3 +159,4 @@ OptionalStoreDep = Annotated[Store | None, Depends(get_optional_store)]
 StoreDep = Annotated[Store, Depends(get_store)]
 ServiceDep = Annotated[CheckService, Depends(get_service)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+SessionsDep = Annotated[SessionStore, Depends(get_sessions)]

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
                                                 "may expand to")
     max_field_chars: PositiveInt = Field(131_072, description="longest CSV field or XLSX cell of a scan input")
     max_row_chars: PositiveInt = Field(2_000_000, description="longest line of a JSON Lines or CSV scan input")
+    ui_session_minutes: PositiveInt = Field(480, description="how long a web-console sign-in lasts (minutes)")
     scan_root: Path | None = Field(None, description="server paths a scan may read; default data_dir/imports")
     test_database_url: str = Field("postgresql+psycopg://postgres@127.0.0.1:5432/test",
                                    description="PostgreSQL server the store tests also run against")

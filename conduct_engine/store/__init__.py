@@ -31,11 +31,12 @@ from conduct_engine.store.keys import ROLES, ApiKey, ApiKeys, KeyInfo
 from conduct_engine.store.packs import PackGeneration, PackGenerations
 from conduct_engine.store.reference import ReferenceData, ReferenceVersion
 from conduct_engine.store.register import Register
+from conduct_engine.store.sessions import MemorySessions, Sessions, SessionStore, UiSession
 from conduct_engine.store.waivers import Waiver, Waivers
 
 __all__ = ["GENESIS", "READ_CACHE_SECONDS", "ROLES", "Append", "ApiKey", "Decision", "KeyInfo", "LogEntry",
-           "LogHead", "PackGeneration", "ReferenceVersion", "Store", "VerifyReport", "Waiver", "digest",
-           "entry_hash"]
+           "LogHead", "MemorySessions", "PackGeneration", "ReferenceVersion", "SessionStore", "Store", "UiSession",
+           "VerifyReport", "Waiver", "digest", "entry_hash"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class Append:
 
 
 class Store:
-    """One database and its concerns: ``register``, ``reference``, ``waivers``, ``keys``, ``log``, ``packs``."""
+    """One database and its concerns: ``register``, ``reference``, ``waivers``, ``keys``, ``log``, ``packs``,
+    ``sessions`` (the web console's)."""
 
     def __init__(self, url: str):
         # A concern is a module with one class built on the Database; adding one is adding its attribute here.
@@ -59,6 +61,7 @@ class Store:
         self.keys = ApiKeys(self.db)
         self.log = DecisionLog(self.db)
         self.packs = PackGenerations(self.db)
+        self.sessions = Sessions(self.db)
         #: The writer thread's queue; its ``batches`` and ``items`` count what it committed.
         self.committer: GroupCommitter[Append, list[int]] = GroupCommitter(self.apply, self.db.transaction,
                                                                            name="conduct-store-writer")

@@ -99,3 +99,17 @@ pack_generations = Table(
     Column("reloaded_at", DateTime(timezone=True), nullable=False),
     Column("reloaded_by", String(64)),
 )
+
+#: Web-console sessions (``/ui``): the SHA-256 of the cookie's token, whose key, its CSRF token and language.
+ui_sessions = Table(
+    "ui_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("key_id", String(32), nullable=False),
+    Column("key_name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("lang", String(5), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_ui_sessions_expires", "expires_at"),
+)

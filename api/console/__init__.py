@@ -1,0 +1,27 @@
+"""The web console under ``/ui`` (SPEC §11): server-rendered pages in Chinese and English that work without
+JavaScript, behind a sign-in with an API key (a server-side session, a CSRF token in every form).
+
+A page is one module here (its ``router``, its menu entry and texts) plus one template; add the module to
+:data:`PAGES`. A follow-up adds the case and explanation pages that way, and plugs into the decision page
+and "My declarations" through :mod:`api.console.panels`.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.console import audit, decisions, declare, errorpages, loans, rules, scans, signin
+from api.console.render import STATIC
+
+#: the page modules, each with a ``router`` (the 404 page for any other /ui address comes after them)
+PAGES = (signin, declare, decisions, loans, scans, audit, rules)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the console on ``app``: static files, every page, the HTML error pages."""
+    app.mount("/ui/static", StaticFiles(directory=STATIC), name="console-static")
+    for module in PAGES:
+        app.include_router(module.router)
+    app.include_router(errorpages.router)
+    errorpages.install(app)
