@@ -80,8 +80,8 @@ def test_decisions_logged_before_the_checkpoint_are_not_logged_twice(tmp_path, m
     real_log = job.log_decisions
     calls = []
 
-    def log_then_die(store, rows, items, actor):
-        real_log(store, rows, items, actor)
+    def log_then_die(store, rows, items, actor, **kw):
+        real_log(store, rows, items, actor, **kw)
         calls.append(len(rows))
         raise KeyboardInterrupt  # the process dies here: logged, not checkpointed
 

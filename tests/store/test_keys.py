@@ -22,7 +22,7 @@ def test_keys_hashed_and_revocable(store):
 
 
 def test_unknown_role_is_refused(store):
-    with pytest.raises(ValueError, match="role must be one of submitter, auditor, admin"):
+    with pytest.raises(ValueError, match="role must be one of submitter, reviewer, auditor, admin"):
         store.keys.create("bob", "root")
 
 
