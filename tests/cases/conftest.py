@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.store.conftest import api, h, keys, rules_copy, shared_engine, store  # noqa: F401 - fixtures
 
 AS_OF = "2026-11-30"
@@ -20,21 +18,16 @@ def record(base: dict, record_id: str, **changes) -> dict:
     return {**base, "id": record_id, **changes}
 
 
-def check(api, secret: str, rec: dict, **extra) -> dict:
+def check(client, secret: str, rec: dict, **extra) -> dict:
     """POST /v1/check (stored) and return the result."""
-    r = api.post("/v1/check", json={"record": rec, "as_of": AS_OF, **extra}, headers=h(secret))
+    r = client.post("/v1/check", json={"record": rec, "as_of": AS_OF, **extra}, headers=h(secret))
     assert r.status_code == 200, r.text
     return r.json()
 
 
-def case_of(api, secret: str, record_id: str) -> dict:
+def case_of(client, secret: str, record_id: str) -> dict:
     """The one case of a record, as the listing shows it."""
-    items = api.get("/v1/cases", params={"record_id": record_id}, headers=h(secret)).json()["items"]
+    items = client.get("/v1/cases", params={"record_id": record_id}, headers=h(secret)).json()["items"]
     assert len(items) == 1, items
     return items[0]
 
-
-@pytest.fixture()
-def h_():
-    """The auth header helper."""
-    return h
