@@ -18,7 +18,7 @@ from api.auth import Principal, require
 from api.case_schemas import AssignV1, CasePageV1, CaseV1, CloseV1, CommentV1, EmptyV1, ReopenV1, VerdictsV1
 from api.deps import SettingsDep, StoreDep
 from api.errors import InputError
-from api.schemas import COMMON_RESPONSES, error_responses
+from api.schemas import COMMON_RESPONSES, AsOf, error_responses
 from conduct_engine import error_codes
 from conduct_engine.cases import lifecycle
 from conduct_engine.cases.lifecycle import Actor, CaseError
@@ -78,10 +78,10 @@ def _shown(case: Case, status: int = 200) -> JSONResponse:
 def list_cases(caller: Reader, store: StoreDep, status: _STATUS | None = None, assignee: str | None = None,
                standard: str | None = None, branch: str | None = None, subject: str | None = None,
                overdue: bool | None = None, record_id: str | None = None,
-               opened_from: Annotated[dt.date | None, Query(alias="from")] = None,
-               opened_to: Annotated[dt.date | None, Query(alias="to")] = None,
-               as_of: Annotated[dt.date | None, Query(description="The day `overdue` is judged on (default "
-                                                      "today in Asia/Shanghai)")] = None,
+               opened_from: Annotated[AsOf, Query(alias="from")] = None,
+               opened_to: Annotated[AsOf, Query(alias="to")] = None,
+               as_of: Annotated[AsOf, Query(description="The day `overdue` is judged on (default "
+                                                "today in Asia/Shanghai)")] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 50,
                cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None) -> dict[str, Any]:
     """Cases matching the filters, newest first, one page at a time (a submitter's own only)."""
@@ -104,10 +104,10 @@ def _quality(store: Store, min_precision: float, opened_from: dt.date | None, op
 
 @router.get("/reports/rule-quality")
 def rule_quality_report(caller: Analyst, store: StoreDep, settings: SettingsDep,
-                        opened_from: Annotated[dt.date | None, Query(alias="from")] = None,
-                        opened_to: Annotated[dt.date | None, Query(alias="to")] = None,
+                        opened_from: Annotated[AsOf, Query(alias="from")] = None,
+                        opened_to: Annotated[AsOf, Query(alias="to")] = None,
                         min_precision: Annotated[float | None, Query(ge=0, le=1)] = None,
-                        as_of: dt.date | None = None) -> dict[str, Any]:
+                        as_of: AsOf = None) -> dict[str, Any]:
     """Per rule: cases, true and false positives, precision, median days to close, overdue; tuning candidates
     are the rules under the minimum precision (default the setting ``case_min_precision``)."""
     chosen = settings.case_min_precision if min_precision is None else min_precision
@@ -116,10 +116,10 @@ def rule_quality_report(caller: Analyst, store: StoreDep, settings: SettingsDep,
 
 @router.get("/cases/quality")
 def cases_quality(caller: Analyst, store: StoreDep, settings: SettingsDep,
-                  opened_from: Annotated[dt.date | None, Query(alias="from")] = None,
-                  opened_to: Annotated[dt.date | None, Query(alias="to")] = None,
+                  opened_from: Annotated[AsOf, Query(alias="from")] = None,
+                  opened_to: Annotated[AsOf, Query(alias="to")] = None,
                   min_precision: Annotated[float | None, Query(ge=0, le=1)] = None,
-                  as_of: dt.date | None = None) -> dict[str, Any]:
+                  as_of: AsOf = None) -> dict[str, Any]:
     """The rule-quality report (the same as ``GET /v1/reports/rule-quality``)."""
     chosen = settings.case_min_precision if min_precision is None else min_precision
     return _quality(store, chosen, opened_from, opened_to, as_of)
