@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from api import console, errors
 from api.deps import AppState, EngineHolder
 from api.limits import BodyLimitMiddleware, RateLimiter
-from api.routes import admin, catalog, check, decisions, health
+from api.routes import admin, cases, catalog, check, decisions, health
 from api.routes import scans as scan_routes
 from conduct_engine.engine import Engine
 from conduct_engine.service import CheckService
@@ -44,7 +44,7 @@ def build_app(settings: Settings, *, engine: Engine | None = None, store: Store 
                                  rate_limiter=RateLimiter(settings.rate_limit),
                                  sessions=store.sessions if store is not None else MemorySessions())
     errors.install(app)
-    for module in (check, decisions, catalog, admin, health):
+    for module in (check, decisions, cases, catalog, admin, health):
         app.include_router(module.router)
     app.include_router(scan_routes.router)
     console.install(app)  # the web console under /ui: its pages, static files and HTML error pages

@@ -1,4 +1,5 @@
-"""API keys with roles: ``submitter`` (check; its own decisions), ``auditor`` (read all, scans), ``admin``.
+"""API keys with roles: ``submitter`` (check; its own decisions and cases), ``reviewer`` (read all decisions,
+work review cases), ``auditor`` (read all, scans), ``admin``.
 
 A key comes in ``X-API-Key`` (or ``Authorization: Bearer …``). No key: 401; a role beyond the key's: 403.
 Each key also has a request budget per minute (``$CONDUCT_RATE_LIMIT``, default 600): over it, 429.
@@ -15,7 +16,7 @@ from fastapi import HTTPException, Request
 from api.deps import OptionalStoreDep, RateLimiterDep, SettingsDep
 from conduct_engine.store import KeyInfo
 
-ROLE_RANK = {"submitter": 0, "auditor": 1, "admin": 2}
+ROLE_RANK = {"submitter": 0, "reviewer": 1, "auditor": 1, "admin": 2}
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,16 @@ class Principal:
 
     id: str
     role: str
+    name: str = ""
+    employee_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.id)
 
     def can_read_all(self) -> bool:
-        """Auditors and admins read every decision; submitters only their own."""
-        return self.role in ("auditor", "admin")
+        """Reviewers, auditors and admins read every decision; submitters only their own."""
+        return self.role in ("reviewer", "auditor", "admin")
 
 
 LOCAL = Principal("local", "admin")
@@ -68,6 +75,6 @@ def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
                                 "exceeded for this key", headers={"Retry-After": "1"})
         if info.role not in allowed:
             raise HTTPException(403, f"This needs the role {' or '.join(sorted(allowed))}; the key is a {info.role}")
-        return Principal(info.id, info.role)
+        return Principal(info.id, info.role, info.name, info.employee_id)
 
     return dependency

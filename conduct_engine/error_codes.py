@@ -41,6 +41,13 @@ INVALID_PACK = "invalid_pack"  #: a rule pack failed to load (PackError); its is
 SCAN_INPUT = "scan_input"  #: a scan cannot start (ScanInputError)
 INVALID_SETTINGS = "invalid_settings"  #: an environment variable has a value that cannot be used
 
+# ---- review cases (SPEC §9) -----------------------------------------------------------------------------
+CASE_TRANSITION = "case_transition"  #: 409: the case's status does not allow this action
+OWN_CASE = "own_case"  #: 403: a reviewer acting on a case whose subject they are
+FOUR_EYES = "four_eyes"  #: 403: the approval of a close must come from a second reviewer
+NOT_CASE_SUBJECT = "not_case_subject"  #: 403: only the case's subject may do this (acknowledge)
+CASE_NOT_FOUND = "case_not_found"  #: 404: no such case visible to this key
+
 # ---- HTTP answers (the ``code`` of every error body) ----------------------------------------------------
 BAD_REQUEST = "bad_request"  #: 400: a body that cannot be parsed at all (multipart)
 UNAUTHORIZED = "unauthorized"  #: 401: no API key, or an unknown or revoked one

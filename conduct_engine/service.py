@@ -2,7 +2,8 @@
 
 Stages: parse → reference data (stored, overridden by the request's context) → history from the
 register (only the kinds and dates the record's windows need) → evaluate → waivers → in one
-transaction, store the record (unless a dry run) and append the decision to the log.
+transaction, store the record (unless a dry run), append the decision to the log and (unless a dry run)
+open or update the review case of a ``review`` or ``block`` decision (SPEC §9).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from conduct_engine.cases.opening import case_inputs
+from conduct_engine.cases.sla import CasePolicy
 from conduct_engine.dates import as_of_date
 from conduct_engine.engine import Engine
 from conduct_engine.errors import RecordError
@@ -57,6 +60,14 @@ class CheckService:
         self._engine = engine
         self.store = store
         self._reference: tuple[int | None, Any] = (None, None)  # (load number, parsed Context)
+        self._policy: tuple[str | None, CasePolicy | None] = (None, None)  # (pack digest, its case policy)
+
+    def _case_policy(self, engine: Engine) -> CasePolicy:
+        digest_, policy = self._policy
+        if policy is None or digest_ != engine.packs.digest:
+            policy = CasePolicy.of(engine.packs)
+            self._policy = (engine.packs.digest, policy)
+        return policy
 
     def _context(self, given: dict | None, lenient: bool) -> Any:
         if self.store is None:
@@ -73,18 +84,23 @@ class CheckService:
         return parse_context(merged, lenient=lenient) if merged is not None else None
 
     def check(self, record: Any, *, context: dict | None = None, as_of: dt.date | str | None = None,
-              dry_run: bool = False, lenient: bool = False, actor: str | None = None, channel: str = "api") -> Result:
+              dry_run: bool = False, lenient: bool = False, actor: str | None = None, channel: str = "api",
+              actor_name: str | None = None) -> Result:
         """Check one record; store it (unless ``dry_run``) and log the decision."""
         try:
             return self.check_many([record], context=context, as_of=as_of, dry_run=dry_run, lenient=lenient,
-                                   actor=actor, channel=channel)[0]
+                                   actor=actor, channel=channel, actor_name=actor_name)[0]
         except RecordError as exc:  # one record: its errors need no index
             raise RecordError([{**e, "loc": str(e["loc"]).removeprefix("0.")} for e in exc.errors]) from None
 
     def check_many(self, records: list[Any], *, context: dict | None = None, as_of: dt.date | str | None = None,
                    dry_run: bool = False, lenient: bool = False, actor: str | None = None,
-                   channel: str = "api") -> list[Result]:
-        """Check records each on its own against stored history; all are stored and logged together."""
+                   channel: str = "api", actor_name: str | None = None) -> list[Result]:
+        """Check records each on its own against stored history; all are stored and logged together.
+
+        ``actor`` (a key id) is whom the decisions are logged for; ``actor_name`` (its key name, default the
+        id) is who the case events name.
+        """
         engine = self._engine()
         models = engine.parse_all(records, lenient=lenient)
         ctx = self._context(context, lenient)
@@ -99,9 +115,12 @@ class CheckService:
             dumps.append(dump)
         if self.store is not None:  # returns once committed (group commit with concurrent requests)
             kept = [] if dry_run else [HistoryIndex.item(m, day) for m in models]
-            self.store.append(kept, [Decision(result.model_dump(mode="json"), actor,
-                                              channel + ("-dry-run" if dry_run else ""), subject_of(dump), digest(dump))
-                                     for result, dump in zip(results, dumps, strict=True)], actor)
+            shown = [result.model_dump(mode="json") for result in results]
+            cases = [] if dry_run else case_inputs(shown, dumps, self._case_policy(engine), day, submitted_by=actor,
+                                                   actor=actor_name or actor)
+            self.store.append(kept, [Decision(result, actor, channel + ("-dry-run" if dry_run else ""),
+                                              subject_of(dump), digest(dump))
+                                     for result, dump in zip(shown, dumps, strict=True)], actor, cases)
         for result, dump in zip(results, dumps, strict=True):
             counterparty = dump.get("counterparty") or dump.get("borrower") or {}
             log.info("decision %s %s %s %s employee=%s client=%s name=%s rules=%s", result.decision_id,

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     max_row_chars: PositiveInt = Field(2_000_000, description="longest line of a JSON Lines or CSV scan input")
     ui_session_minutes: PositiveInt = Field(480, description="how long a web-console sign-in lasts (minutes)")
     scan_root: Path | None = Field(None, description="server paths a scan may read; default data_dir/imports")
+    case_min_precision: float = Field(0.5, ge=0, le=1, description="rules whose review-case precision is under "
+                                      "this are listed as tuning candidates in the rule-quality report")
     test_database_url: str = Field("postgresql+psycopg://postgres@127.0.0.1:5432/test",
                                    description="PostgreSQL server the store tests also run against")
 

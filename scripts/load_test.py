@@ -4,7 +4,8 @@ Starts its own server on 127.0.0.1 over a fresh SQLite store (or $CONDUCT_DATABA
 checks at ``--rate`` requests/s for ``--seconds`` (open loop: a request is due every 1/rate s whatever the
 answers, and its latency counts from when it was due, so a server that falls behind shows it), then
 prints errors, p50/p99 latency, the rate the server completed, the CPU the server used per request and the
-decision-log row count, which must equal the requests acknowledged. Not a test: figures go in
+decision-log row count, which must equal the requests acknowledged, and the review cases the load opened
+(its gifts include shopping cards and kept gifts, so many decisions need review). Not a test: figures go in
 docs/benchmarks.md. Usage::
 
     .venv/bin/python scripts/load_test.py --rate 200 --seconds 60 --workers 2
@@ -187,7 +188,9 @@ def main() -> int:
         server_cpu, gen_cpu = _cpu_seconds(server.pid) - cpu_before, time.process_time() - gen_before
         busy_after = _machine_busy()
         machine_busy = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
-        logged = store.log.count()
+        logged = store.log.count(events=False)  # decisions; case events are counted apart
+        case_events = store.log.count(events=True)
+        cases = store.cases.count()
         chain = store.log.verify()
     finally:
         server.terminate()
@@ -207,6 +210,7 @@ def main() -> int:
         "generator_cpu_ms_per_request": round(gen_cpu / max(total, 1) * 1000, 3),
         "machine_cpu_busy_percent": round(machine_busy * 100, 1), "connections_opened": connections,
         "decision_log_rows": logged, "log_rows_equal_acknowledged": logged == len(latencies),
+        "cases_opened": cases, "case_event_rows": case_events,
         "chain_ok": chain.ok, "store": store.db.dialect, "cpus": os.cpu_count(),
     }
     print(json.dumps(figures, indent=2))

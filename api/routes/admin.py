@@ -38,7 +38,9 @@ class KeyRequestV1(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
-    role: Literal["submitter", "auditor", "admin"]
+    role: Literal["submitter", "reviewer", "auditor", "admin"]
+    employee_id: str | None = Field(default=None, min_length=1, max_length=200,
+                                    description="The employee the key belongs to (four eyes on review cases)")
 
 
 @router.post("/waivers", status_code=201)
@@ -68,8 +70,8 @@ def revoke_waiver(waiver_id: str, caller: Admin, store: StoreDep) -> dict[str, A
 @router.post("/keys", status_code=201)
 def create_key(body: KeyRequestV1, caller: Admin, store: StoreDep) -> dict[str, Any]:
     """Create an API key; the secret is shown once and only its hash is stored."""
-    key_id, secret = store.keys.create(body.name, body.role)
-    return {"id": key_id, "name": body.name, "role": body.role, "secret": secret}
+    key_id, secret = store.keys.create(body.name, body.role, body.employee_id)
+    return {"id": key_id, "name": body.name, "role": body.role, "employee_id": body.employee_id, "secret": secret}
 
 
 @router.get("/keys")

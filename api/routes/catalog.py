@@ -17,7 +17,7 @@ from conduct_engine.packs.model import RuleDef
 from conduct_engine.results import Text
 
 router = APIRouter(prefix="/v1", tags=["catalog"], responses=COMMON_RESPONSES,
-                   dependencies=[Depends(require("submitter", "auditor"))])
+                   dependencies=[Depends(require("submitter", "reviewer", "auditor"))])
 
 
 @router.get("/standards", response_model=list[StandardV1])

@@ -38,7 +38,8 @@ def check(req: CheckBody, caller: Caller, service: ServiceDep) -> Response:
     _context(req.context, req.lenient)
     try:
         result = service.check(req.record, context=req.context, as_of=req.as_of,
-                               dry_run=req.dry_run, lenient=req.lenient, actor=caller.id)
+                               dry_run=req.dry_run, lenient=req.lenient, actor=caller.id,
+                               actor_name=caller.name)
     except RecordError as exc:
         raise InputError(prefixed(exc.errors, "record")) from None
     return _json(result)
@@ -54,7 +55,8 @@ def check_batch(req: BatchBody, settings: SettingsDep, caller: Caller, service: 
     _context(req.context, req.lenient)
     try:
         results = service.check_many(req.records, context=req.context, as_of=req.as_of,
-                                     dry_run=req.dry_run, lenient=req.lenient, actor=caller.id)
+                                     dry_run=req.dry_run, lenient=req.lenient, actor=caller.id,
+                                     actor_name=caller.name)
     except RecordError as exc:
         raise InputError(prefixed(exc.errors, "records")) from None
     return _json(BatchResultV1(results=results))

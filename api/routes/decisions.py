@@ -1,4 +1,4 @@
-"""Reading the decision log: submitters see their own decisions, auditors and admins all of them."""
+"""Reading the decision log: submitters see their own decisions, reviewers, auditors and admins all of them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from api.deps import StoreDep
 from api.schemas import COMMON_RESPONSES
 
 router = APIRouter(prefix="/v1", tags=["decisions"], responses=COMMON_RESPONSES)
-Caller = Annotated[Principal, Depends(require("submitter", "auditor"))]
+Caller = Annotated[Principal, Depends(require("submitter", "reviewer", "auditor"))]
 
 
 @router.get("/decisions/{decision_id}")
@@ -39,7 +39,12 @@ def head(caller: Annotated[Principal, Depends(require("auditor"))], store: Store
 
 
 @router.get("/audit/verify")
-def verify(caller: Annotated[Principal, Depends(require("auditor"))], store: StoreDep) -> dict[str, Any]:
-    """Walk the decision-log hash chain and report the first broken entry, if any."""
+def verify(caller: Annotated[Principal, Depends(require("auditor"))], store: StoreDep,
+           events: bool = False) -> dict[str, Any]:
+    """Walk the decision-log hash chain and report the first broken entry, if any (``events=true``: also list
+    the review-case events walked)."""
     report = store.log.verify()
-    return {"ok": report.ok, "entries": report.entries, "problem": report.problem, "seq": report.seq}
+    body: dict[str, Any] = {"ok": report.ok, "entries": report.entries, "problem": report.problem, "seq": report.seq}
+    if events:
+        body["case_events"] = [e.to_dict() for e in report.events]
+    return body

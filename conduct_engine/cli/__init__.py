@@ -11,6 +11,7 @@ import typer
 
 from conduct_engine.cli.admin import keys_app, reference_app, waivers_app
 from conduct_engine.cli.audit import audit_app
+from conduct_engine.cli.cases import cases_app, report_app
 from conduct_engine.cli.check import check, schema
 from conduct_engine.cli.common import EXIT_BAD_INPUT, err
 from conduct_engine.cli.rules import rules_app
@@ -28,6 +29,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(waivers_app, name="waivers")
 app.add_typer(reference_app, name="reference")
 app.add_typer(audit_app, name="audit")
+app.add_typer(cases_app, name="cases")
+app.add_typer(report_app, name="report")
 app.command("scan")(scan)
 
 

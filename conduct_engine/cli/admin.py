@@ -18,17 +18,21 @@ from conduct_engine.cli.common import (
 )
 from conduct_engine.errors import RecordError
 
-keys_app = typer.Typer(help="API keys (stored hashed) with roles submitter, auditor, admin.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (stored hashed) with roles submitter, reviewer, auditor, admin.",
+                       no_args_is_help=True)
 waivers_app = typer.Typer(help="Waivers: approved exceptions to a rule until they expire.", no_args_is_help=True)
 reference_app = typer.Typer(help="Reference data (employees, parties, clients, …) in the store.",
                             no_args_is_help=True)
 
 @keys_app.command("create")
-def keys_create(role: Annotated[str, typer.Option("--role", help="submitter, auditor or admin.")],
-                name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")] = "unnamed") -> None:
+def keys_create(role: Annotated[str, typer.Option("--role", help="submitter, reviewer, auditor or admin.")],
+                name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")] = "unnamed",
+                employee: Annotated[str | None, typer.Option("--employee", help="The employee the key belongs to "
+                                                             "(nobody reviews a case about themselves).")] = None,
+                ) -> None:
     """Create an API key and print its secret (shown once; only its hash is stored)."""
     try:
-        key_id, secret = open_store().keys.create(name, role)
+        key_id, secret = open_store().keys.create(name, role, employee)
     except ValueError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -39,7 +43,8 @@ def keys_create(role: Annotated[str, typer.Option("--role", help="submitter, aud
 def keys_list() -> None:
     """List keys (never secrets)."""
     for key in open_store().keys.all():
-        out.print(f"{key.id}  {key.role:<9} {key.name}  created {key.created_at.isoformat()}"
+        out.print(f"{key.id}  {key.role:<9} {key.name}" + (f" ({key.employee_id})" if key.employee_id else "")
+                  + f"  created {key.created_at.isoformat()}"
                   + (f"  REVOKED {key.revoked_at.isoformat()}" if key.revoked_at else ""), markup=False)
 
 

@@ -22,14 +22,19 @@ audit_app = typer.Typer(help="The tamper-evident decision log.", no_args_is_help
 @audit_app.command("verify")
 def audit_verify(anchors: Annotated[Path | None, typer.Option(
         "--anchors", help="A file of heads written by `audit anchor`: also check the log still reaches each.")
-        ] = None) -> None:
-    """Walk the decision-log hash chain; exit 1 naming the first entry edited, deleted, moved or cut off."""
+        ] = None, events: Annotated[bool, typer.Option("--events", help="Also list each review-case event walked.")
+                                   ] = False) -> None:
+    """Walk the decision-log hash chain (decisions and case events); exit 1 naming the first entry edited,
+    deleted, moved or cut off."""
     from conduct_engine.store import LogHead
     kept = _read_anchors(anchors) if anchors else None
     report = open_store().log.verify([LogHead.from_dict(a) for a in kept or ()])
     if report.ok:
         checked = f", {len(kept)} anchors reached" if kept else ""
-        out.print(f"OK: {report.entries} entries, the chain is intact{checked}", markup=False)
+        counted = f" ({len(report.events)} case events)" if report.events else ""
+        out.print(f"OK: {report.entries} entries, the chain is intact{checked}{counted}", markup=False)
+        for e in report.events if events else ():
+            out.print(f"  {e.seq:>6}  {e.logged_at}  {e.event:<12} {e.case_id}  by {e.actor}", markup=False)
         return
     err.print(f"BROKEN at entry {report.seq}: {report.problem}", markup=False)
     raise typer.Exit(EXIT_FINDINGS)

@@ -78,9 +78,12 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
 
     items = {item.seq: item for item in plan.items}
 
+    from conduct_engine.cases.sla import CasePolicy
+    policy = CasePolicy.of(packs)
+
     def sink(rows: list[Done]) -> None:
         if log is not None:
-            log_decisions(log, rows, items, actor)
+            log_decisions(log, rows, items, actor, policy=policy, as_of=as_of)
         checkpoint.add(rows)
         if on_progress:
             on_progress(len(rows))
@@ -102,18 +105,28 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
     return ScanRun(plan, checkpoint, summary, len(done))
 
 
-def log_decisions(store: Any, rows: list[Done], items: dict[int, Any], actor: str) -> None:
+def log_decisions(store: Any, rows: list[Done], items: dict[int, Any], actor: str, *, policy: Any = None,
+                  as_of: dt.date | None = None) -> None:
     """Append a chunk's decisions to the store's decision log, skipping those already there (a resumed
-    scan, or the same scan run again: its decision ids are derived from the scan id and record key)."""
+    scan, or the same scan run again: its decision ids are derived from the scan id and record key).
+
+    With a case ``policy`` each new ``review`` or ``block`` decision opens (or updates) its record's case in
+    the same transaction, so a resumed scan opens no case twice.
+    """
+    from conduct_engine.cases.opening import case_inputs
     from conduct_engine.store import Decision, digest
     from conduct_engine.subjects import subject_of
     results = [(seq, json.loads(result)) for seq, _key, result, _meta in rows]
     logged = store.log.logged_ids([r["decision_id"] for _, r in results])
-    decisions = []
+    decisions, shown, dumps = [], [], []
     for seq, result in results:
         if result["decision_id"] in logged:
             continue
         dump = items[seq].model.as_fact_dict()
         decisions.append(Decision(result, actor, "scan", subject_of(dump), digest(dump)))
+        shown.append(result)
+        dumps.append(dump)
     if decisions:
-        store.append([], decisions, actor)
+        cases = (case_inputs(shown, dumps, policy, as_of or dt.date.today(), submitted_by=None, actor=actor)
+                 if policy is not None else [])
+        store.append([], decisions, actor, cases)

@@ -1,4 +1,5 @@
-"""The store: record register (history), reference data, waivers, API keys, the decision log, pack generations.
+"""The store: record register (history), reference data, waivers, API keys, the decision log, pack generations,
+review cases.
 
 SQLite (WAL) in the data directory by default; PostgreSQL when ``CONDUCT_DATABASE_URL`` is set (see
 ``conduct_engine.settings``). SQLAlchemy Core; the schema is created and upgraded by the Alembic migrations in
@@ -9,15 +10,18 @@ them: storing records and appending their decisions in one group-committed trans
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Connection
 
 from conduct_engine.history import HistoryItem
+from conduct_engine.store.case_rows import Case, CaseInput, CaseQuery, Change, Comment, Finding
+from conduct_engine.store.cases import CaseNotFound, Cases
 from conduct_engine.store.database import READ_CACHE_SECONDS, Database
 from conduct_engine.store.decision_log import (
     GENESIS,
+    CaseEvent,
     Decision,
     DecisionLog,
     LogEntry,
@@ -34,7 +38,8 @@ from conduct_engine.store.register import Register
 from conduct_engine.store.sessions import MemorySessions, Sessions, SessionStore, UiSession
 from conduct_engine.store.waivers import Waiver, Waivers
 
-__all__ = ["GENESIS", "READ_CACHE_SECONDS", "ROLES", "Append", "ApiKey", "Decision", "KeyInfo", "LogEntry",
+__all__ = ["GENESIS", "READ_CACHE_SECONDS", "ROLES", "Append", "ApiKey", "Case", "CaseEvent", "CaseInput",
+           "CaseNotFound", "CaseQuery", "Change", "Comment", "Decision", "Finding", "KeyInfo", "LogEntry",
            "LogHead", "MemorySessions", "PackGeneration", "ReferenceVersion", "SessionStore", "Store", "UiSession",
            "VerifyReport", "Waiver", "digest", "entry_hash"]
 
@@ -46,11 +51,12 @@ class Append:
     records: list[HistoryItem]
     decisions: list[Decision]
     submitted_by: str | None
+    cases: list[CaseInput] = field(default_factory=list)  # decisions that open or update a review case
 
 
 class Store:
     """One database and its concerns: ``register``, ``reference``, ``waivers``, ``keys``, ``log``, ``packs``,
-    ``sessions`` (the web console's)."""
+    ``cases`` and ``sessions`` (the web console's)."""
 
     def __init__(self, url: str):
         # A concern is a module with one class built on the Database; adding one is adding its attribute here.
@@ -62,6 +68,7 @@ class Store:
         self.log = DecisionLog(self.db)
         self.packs = PackGenerations(self.db)
         self.sessions = Sessions(self.db)
+        self.cases = Cases(self.db, self.log, self.waivers)
         #: The writer thread's queue; its ``batches`` and ``items`` count what it committed.
         self.committer: GroupCommitter[Append, list[int]] = GroupCommitter(self.apply, self.db.transaction,
                                                                            name="conduct-store-writer")
@@ -85,17 +92,22 @@ class Store:
         self.committer.close()
         self.db.close()
 
-    def append(self, records: list[HistoryItem], decisions: list[Decision], submitted_by: str | None) -> list[int]:
+    def append(self, records: list[HistoryItem], decisions: list[Decision], submitted_by: str | None,
+               cases: list[CaseInput] | None = None) -> list[int]:
         """Store records and append their decisions atomically, through group commit; returns the seqs.
 
-        Returns only once the transaction holding them has committed. Concurrent callers share transactions.
+        ``cases`` (decisions needing review) open or update their records' cases in the same transaction, and
+        the case events follow the decisions in the log. Returns only once the transaction has committed.
+        Concurrent callers share transactions.
         """
-        return self.committer.submit(Append(records, decisions, submitted_by))
+        return self.committer.submit(Append(records, decisions, submitted_by, cases or []))
 
     def apply(self, conn: Connection, appends: list[Append]) -> list[list[int]]:
         """Apply appends, in order, in ``conn``'s transaction (what the group committer runs); their seqs."""
         self.register.put_many(conn, [(a.records, a.submitted_by) for a in appends])
         seqs = self.log.append(conn, [d for a in appends for d in a.decisions])
+        events = self.cases.record(conn, [c for a in appends for c in a.cases])
+        self.log.append(conn, events)
         out, start = [], 0
         for a in appends:
             out.append(seqs[start:start + len(a.decisions)])

@@ -1,5 +1,8 @@
 """The decision log: append-only, each entry chained to the previous one by its hash, so tampering shows.
 
+Entries are decisions and review-case events (``event`` names the event; NULL for a decision). An event's
+hash also covers its ``event``; a decision's covers exactly what it always did, so old chains still verify.
+
 The chain alone shows an edited, deleted or moved entry, but not entries cut off its end; a head kept
 elsewhere as an anchor (``conduct-check audit anchor``) does: ``verify`` then checks the log still reaches it.
 """
@@ -8,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
@@ -37,7 +41,10 @@ def digest(value: Any) -> str:
 
 def entry_hash(entry: Mapping[Any, Any]) -> str:
     """The hash of a decision-log entry (as stored: ``result`` is its canonical JSON text)."""
-    return hashlib.sha256(_canonical({k: entry.get(k) for k in _HASHED}).encode()).hexdigest()
+    hashed = {k: entry.get(k) for k in _HASHED}
+    if entry.get("event") is not None:  # a case event; decisions hash as they did before events existed
+        hashed["event"] = entry["event"]
+    return hashlib.sha256(_canonical(hashed).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,44 @@ class Decision:
     channel: str
     subject: str | None
     input_digest: str
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    """A review-case event to append to the log: what happened to which case, by whom (a key name)."""
+
+    event: str
+    case_id: str
+    actor: str | None
+    kind: str
+    record_id: str
+    subject: str | None
+    decision: str
+    data: dict = field(default_factory=dict)
+
+    def entry(self) -> dict[str, Any]:
+        """The log columns of this event (``decision_id`` is the event's own id, ``channel`` is ``case``)."""
+        body = {"case_id": self.case_id, "event": self.event, **self.data}
+        return {"decision_id": "CE-" + secrets.token_hex(8), "actor": self.actor, "channel": "case",
+                "kind": self.kind, "record_id": self.record_id, "subject": self.subject,
+                "input_digest": digest(body), "pack_digest": "-", "decision": self.decision,
+                "result": _canonical(body), "event": self.event}
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """A case event as ``verify`` lists it."""
+
+    seq: int
+    event: str
+    case_id: str | None
+    actor: str | None
+    logged_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as JSON-ready data."""
+        return {"seq": self.seq, "event": self.event, "case_id": self.case_id, "actor": self.actor,
+                "logged_at": self.logged_at}
 
 
 @dataclass(frozen=True)
@@ -69,6 +114,7 @@ class LogEntry:
     result: dict
     prev_hash: str
     hash: str
+    event: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as JSON-ready data, as the API shows it."""
@@ -101,6 +147,7 @@ class VerifyReport:
     entries: int
     problem: str | None = None
     seq: int | None = None
+    events: tuple[LoggedEvent, ...] = ()  # the case events walked, in chain order
 
 
 class DecisionLog:
@@ -109,8 +156,9 @@ class DecisionLog:
     def __init__(self, db: Database):
         self._db = db
 
-    def append(self, conn: Connection, decisions: Sequence[Decision]) -> list[int]:
-        """Append decisions, in order, in ``conn``'s transaction (serialised: the chain needs the last hash)."""
+    def append(self, conn: Connection, decisions: Sequence[Decision | CaseEvent]) -> list[int]:
+        """Append decisions and case events, in order, in ``conn``'s transaction (serialised: the chain needs
+        the last hash)."""
         if not decisions:
             return []
         if self._db.dialect == "postgresql":
@@ -119,11 +167,15 @@ class DecisionLog:
         prev_hash, seq = (last.hash, last.seq) if last else (GENESIS, 0)
         rows, seqs = [], []
         for d in decisions:
-            result = d.result
-            entry = {"decision_id": result["decision_id"], "logged_at": now().isoformat(), "actor": d.actor,
-                     "channel": d.channel, "kind": result["kind"], "record_id": result["record_id"],
-                     "subject": d.subject, "input_digest": d.input_digest, "pack_digest": result["pack"]["digest"],
-                     "decision": result["decision"], "result": _canonical(result), "prev_hash": prev_hash}
+            if isinstance(d, CaseEvent):
+                entry = {**d.entry(), "logged_at": now().isoformat(), "prev_hash": prev_hash}
+            else:
+                result = d.result
+                entry = {"decision_id": result["decision_id"], "logged_at": now().isoformat(), "actor": d.actor,
+                         "channel": d.channel, "kind": result["kind"], "record_id": result["record_id"],
+                         "subject": d.subject, "input_digest": d.input_digest,
+                         "pack_digest": result["pack"]["digest"], "decision": result["decision"],
+                         "result": _canonical(result), "prev_hash": prev_hash, "event": None}
             entry["hash"] = prev_hash = entry_hash(entry)
             seq += 1
             rows.append({"seq": seq, **entry})
@@ -153,18 +205,29 @@ class DecisionLog:
         return _entry(row._mapping) if row else None
 
     def latest(self, *, actor: str | None = None, limit: int = 100) -> list[LogEntry]:
-        """Latest decisions, newest first (only ``actor``'s when given)."""
+        """Latest decisions (not case events), newest first (only ``actor``'s when given)."""
         t = schema.decision_log
-        query = select(t).order_by(t.c.seq.desc()).limit(limit)
+        query = select(t).where(t.c.event.is_(None)).order_by(t.c.seq.desc()).limit(limit)
         if actor is not None:
             query = query.where(t.c.actor == actor)
         with self._db.read() as conn:
             return [_entry(r._mapping) for r in conn.execute(query)]
 
-    def count(self) -> int:
-        """How many entries the decision log holds."""
+    def count(self, *, events: bool | None = None) -> int:
+        """How many entries the decision log holds (only case events, or only decisions, on request)."""
+        t = schema.decision_log
+        query = select(func.count()).select_from(t)
+        if events is not None:
+            query = query.where(t.c.event.is_not(None) if events else t.c.event.is_(None))
         with self._db.read() as conn:
-            return int(conn.execute(select(func.count()).select_from(schema.decision_log)).scalar_one())
+            return int(conn.execute(query).scalar_one())
+
+    def case_events(self, case_id: str) -> list[LogEntry]:
+        """The events logged for one case, oldest first."""
+        t = schema.decision_log
+        query = select(t).where(t.c.event.is_not(None), t.c.result.like(f'%"case_id":"{case_id}"%')).order_by(t.c.seq)
+        with self._db.read() as conn:
+            return [e for e in (_entry(r._mapping) for r in conn.execute(query)) if e.result.get("case_id") == case_id]
 
     def head(self) -> LogHead:
         """The chain's head now (seq 0 and ``GENESIS`` for an empty log)."""
@@ -181,6 +244,7 @@ class DecisionLog:
         wanted = {a.seq for a in anchors}
         seen: dict[int, str] = {}
         last_hash, last_seq, count = GENESIS, 0, 0
+        events: list[LoggedEvent] = []
         with self._db.read() as conn:
             for row in conn.execute(select(t).order_by(t.c.seq)):
                 entry = row._mapping
@@ -196,6 +260,9 @@ class DecisionLog:
                                    f"follow entry {last_seq}")
                     return VerifyReport(False, count, problem, entry["seq"])
                 last_hash, last_seq = entry["hash"], entry["seq"]
+                if entry["event"] is not None:
+                    events.append(LoggedEvent(last_seq, entry["event"], json.loads(entry["result"]).get("case_id"),
+                                              entry["actor"], entry["logged_at"]))
                 if last_seq in wanted:
                     seen[last_seq] = last_hash
         for anchor in sorted(anchors, key=lambda a: a.seq):
@@ -209,7 +276,7 @@ class DecisionLog:
             if seen.get(seq) != anchor.hash:
                 return VerifyReport(False, count, f"entry {seq} no longer matches the anchor taken {taken}: the log "
                                     f"was rewritten up to entry {seq}", seq)
-        return VerifyReport(True, count)
+        return VerifyReport(True, count, events=tuple(events))
 
 
 def _entry(row: Mapping[Any, Any]) -> LogEntry:

@@ -23,6 +23,7 @@ class KeyInfo:
     id: str
     name: str
     role: str
+    employee_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,13 @@ class ApiKey:
     role: str
     created_at: dt.datetime
     revoked_at: dt.datetime | None
+    employee_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The key as JSON-ready data (times in ISO 8601), as the API shows it."""
         return {"id": self.id, "name": self.name, "role": self.role, "created_at": self.created_at.isoformat(),
-                "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None}
+                "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+                "employee_id": self.employee_id}
 
 
 def _hash(secret: str) -> str:
@@ -51,15 +54,17 @@ class ApiKeys:
     def __init__(self, db: Database):
         self._db = db
 
-    def create(self, name: str, role: str) -> tuple[str, str]:
-        """Create a key; returns (key id, secret). Only the secret's hash is stored."""
+    def create(self, name: str, role: str, employee_id: str | None = None) -> tuple[str, str]:
+        """Create a key (optionally naming the employee it belongs to); returns (key id, secret).
+
+        Only the secret's hash is stored."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         key_id = "K-" + secrets.token_hex(4)
         secret = f"cc_{key_id[2:]}_{secrets.token_urlsafe(24)}"
         with self._db.transaction() as conn:
             conn.execute(schema.api_keys.insert().values(id=key_id, name=name, role=role, key_hash=_hash(secret),
-                                                         created_at=now()))
+                                                         created_at=now(), employee_id=employee_id or None))
         return key_id, secret
 
     def authenticate(self, secret: str) -> KeyInfo | None:
@@ -69,17 +74,25 @@ class ApiKeys:
 
         def load() -> KeyInfo | None:
             with self._db.read() as conn:
-                row = conn.execute(select(t.c.id, t.c.name, t.c.role).where(t.c.key_hash == hashed,
-                                                                             t.c.revoked_at.is_(None))).first()
-            return KeyInfo(row.id, row.name, row.role) if row else None
+                row = conn.execute(select(t.c.id, t.c.name, t.c.role, t.c.employee_id)
+                                   .where(t.c.key_hash == hashed, t.c.revoked_at.is_(None))).first()
+            return KeyInfo(row.id, row.name, row.role, row.employee_id) if row else None
         return self._db.cache.get("key:" + hashed, load)
 
     def all(self) -> list[ApiKey]:
         """Every key, oldest first."""
         t = schema.api_keys
-        query = select(t.c.id, t.c.name, t.c.role, t.c.created_at, t.c.revoked_at).order_by(t.c.created_at)
+        query = select(t.c.id, t.c.name, t.c.role, t.c.created_at, t.c.revoked_at,
+                       t.c.employee_id).order_by(t.c.created_at)
         with self._db.read() as conn:
             return [ApiKey(**r._mapping) for r in conn.execute(query)]
+
+    def active_named(self, name: str) -> list[KeyInfo]:
+        """The active keys with this name (an assignee is named by its key name)."""
+        t = schema.api_keys
+        query = select(t.c.id, t.c.name, t.c.role, t.c.employee_id).where(t.c.name == name, t.c.revoked_at.is_(None))
+        with self._db.read() as conn:
+            return [KeyInfo(r.id, r.name, r.role, r.employee_id) for r in conn.execute(query)]
 
     def revoke(self, key_id: str) -> bool:
         """Revoke a key; False if there is no such active key."""

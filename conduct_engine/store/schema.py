@@ -70,6 +70,7 @@ api_keys = Table(
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("employee_id", String(200)),  # 0002: whom the key belongs to (four eyes on review cases)
 )
 
 #: The append-only decision log; each entry carries the hash of the previous one.
@@ -89,6 +90,7 @@ decision_log = Table(
     Column("result", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("event", String(20)),  # 0002: a case event's name; NULL for a decision
 )
 
 #: Pack reloads, so every API worker process picks up a reload done in another.
@@ -112,4 +114,59 @@ ui_sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Index("ix_ui_sessions_expires", "expires_at"),
+)
+
+#: Review cases (SPEC §9): one per record whose stored decision was ``review`` or ``block``.
+cases = Table(
+    "cases", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("kind", String(40), nullable=False),
+    Column("record_id", String(200), nullable=False),
+    Column("decision_id", String(64), nullable=False),
+    Column("subject", String(200)),
+    Column("branch", String(200)),
+    Column("decision", String(10), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("assignee", String(200)),
+    Column("submitted_by", String(64)),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("opened_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("disposition", JSON),
+    Column("pending", JSON),
+    UniqueConstraint("kind", "record_id", name="uq_cases_kind_record"),
+    Index("ix_cases_status_due", "status", "due_on"),
+    Index("ix_cases_assignee", "assignee"),
+    Index("ix_cases_subject", "subject"),
+    Index("ix_cases_due_on", "due_on"),
+    Index("ix_cases_branch", "branch"),
+    Index("ix_cases_opened_on", "opened_on"),
+)
+
+#: A case's findings (its items), with the reviewer's verdict on each.
+case_findings = Table(
+    "case_findings", metadata,
+    Column("case_id", String(32), primary_key=True),
+    Column("rule_id", String(120), primary_key=True),
+    Column("standard", String(60), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("message", JSON, nullable=False),
+    Column("verdict", String(20), nullable=False),
+    Index("ix_case_findings_standard", "standard"),
+    Index("ix_case_findings_rule", "rule_id"),
+)
+
+#: Comments on a case, in order.
+case_comments = Table(
+    "case_comments", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("case_id", String(32), nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("text", Text, nullable=False),
+    Index("ix_case_comments_case", "case_id"),
 )

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from conduct_engine.store import schema
 from conduct_engine.store.database import Database, now
@@ -46,15 +46,19 @@ class Waivers:
         self._db = db
 
     def add(self, *, rule_id: str, reason: str, approver: str, expires_on: dt.date, record_id: str | None = None,
-            subject: str | None = None, created_by: str | None = None) -> Waiver:
-        """Record an approved exception for a record or a subject."""
+            subject: str | None = None, created_by: str | None = None, conn: Connection | None = None) -> Waiver:
+        """Record an approved exception for a record or a subject (in ``conn``'s transaction when given)."""
         if not record_id and not subject:
             raise ValueError("a waiver needs a record_id or a subject")
         waiver = Waiver(id="W-" + secrets.token_hex(6), rule_id=rule_id, record_id=record_id, subject=subject,
                         reason=reason, approver=approver, expires_on=expires_on, created_at=now(),
                         created_by=created_by)
-        with self._db.transaction() as conn:
-            conn.execute(schema.waivers.insert().values(**{c.name: getattr(waiver, c.name) for c in _COLUMNS}))
+        insert = schema.waivers.insert().values(**{c.name: getattr(waiver, c.name) for c in _COLUMNS})
+        if conn is not None:
+            conn.execute(insert)
+        else:
+            with self._db.transaction() as own:
+                own.execute(insert)
         self._db.cache.clear()
         return waiver
 

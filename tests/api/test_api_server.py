@@ -108,7 +108,8 @@ def test_uvicorn_factory_with_two_workers() -> None:
         assert r.status_code == 413 and "limit of 2" in r.json()["detail"]
         r = httpx.post(f"{base}/v1/check", json=example_body(), timeout=10, headers=headers)
         assert r.status_code == 200 and r.json()["decision"] == "block"
-        assert Store.open(data_dir=data_dir).log.count() == 1
+        stored = Store.open(data_dir=data_dir)  # the decision, and the block's review case opened beside it
+        assert (stored.log.count(events=False), stored.log.count(events=True), stored.cases.count()) == (1, 1, 1)
     finally:
         proc.terminate()
         try:

@@ -62,10 +62,14 @@ def test_scan_with_store_logs_every_decision_once(tmp_path, monkeypatch):
     report = [json.loads(x) for x in (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()[:-1]]
     assert {e.decision_id: e.decision for e in entries} == {r["decision_id"]: r["decision"] for r in report}
     assert {e.subject for e in entries} == {"E-0", "E-1", "E-2"}
+    # one case per flagged record, each opened once (a case event in the log)
+    flagged = sorted(r["record_id"] for r in report if r["decision"] in ("review", "block"))
+    assert flagged and store.cases.count() == len(flagged) == store.log.count(events=True)
     # the same scan again (same inputs, packs, date: same decision ids) adds nothing; the chain still verifies
     again = runner.invoke(app, args + ["--out", str(tmp_path / "b.jsonl")])
     assert again.exit_code == first.exit_code, again.stderr
-    assert store.log.count() == 12 and store.log.verify().ok
+    assert store.log.count(events=False) == 12 and store.log.count(events=True) == len(flagged)
+    assert store.cases.count() == len(flagged) and store.log.verify().ok
     store.close()
 
 
@@ -80,8 +84,8 @@ def test_decisions_logged_before_the_checkpoint_are_not_logged_twice(tmp_path, m
     real_log = job.log_decisions
     calls = []
 
-    def log_then_die(store, rows, items, actor):
-        real_log(store, rows, items, actor)
+    def log_then_die(store, rows, items, actor, **kw):
+        real_log(store, rows, items, actor, **kw)
         calls.append(len(rows))
         raise KeyboardInterrupt  # the process dies here: logged, not checkpointed
 
@@ -97,5 +101,6 @@ def test_decisions_logged_before_the_checkpoint_are_not_logged_twice(tmp_path, m
                        store=checkpoint, stored_history=True, resume=True)
     assert run.summary["records"] == 6 and run.resumed == 0
     assert store.log.count() == 6 and store.log.verify().ok
+    assert store.cases.count() == 0  # 50-yuan gifts returned: nothing to review
     run.checkpoint.close()
     store.close()

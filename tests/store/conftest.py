@@ -21,8 +21,8 @@ def _reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine, text
     engine = create_engine(url)
     with engine.begin() as conn:
-        for table in ("records", "reference_data", "waivers", "api_keys", "decision_log", "pack_generations", "ui_sessions",
-                      "alembic_version"):
+        for table in ("records", "reference_data", "waivers", "api_keys", "decision_log", "pack_generations",
+                      "cases", "case_findings", "case_comments", "ui_sessions", "alembic_version"):
             conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
     engine.dispose()
 
@@ -62,9 +62,15 @@ def shared_engine():
 
 @pytest.fixture()
 def keys(store):
-    """One key per role (and a second submitter): role -> secret."""
-    return {name: store.keys.create(name, role)[1] for name, role in
-            [("submitter", "submitter"), ("submitter2", "submitter"), ("auditor", "auditor"), ("admin", "admin")]}
+    """One key per role (and a second submitter, reviewers of other employees and of E-100): name -> secret.
+
+    The submitters belong to E-100 and E-200; ``reviewer`` and ``reviewer2`` to E-300 and E-301, and
+    ``subject_reviewer`` to E-100 (the employee of the test gifts: it may not review their cases).
+    """
+    return {name: store.keys.create(name, role, employee)[1] for name, role, employee in
+            [("submitter", "submitter", "E-100"), ("submitter2", "submitter", "E-200"), ("auditor", "auditor", None),
+             ("admin", "admin", None), ("reviewer", "reviewer", "E-300"), ("reviewer2", "reviewer", "E-301"),
+             ("subject_reviewer", "reviewer", "E-100")]}
 
 
 @pytest.fixture()

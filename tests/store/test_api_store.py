@@ -50,13 +50,17 @@ def test_dry_runs_are_not_history(api, keys, store):
 
 # every endpoint: (method, path, body) and the roles that may call it
 CHECK = {"record": {**GIFT, "id": "G-R", "value_cny": 100, "occurred_on": "2026-10-01"}, "dry_run": True}
+ROLES = ("submitter", "reviewer", "auditor", "admin")
 ENDPOINTS = [
     ("POST", "/v1/check", CHECK, {"submitter", "auditor", "admin"}),
     ("POST", "/v1/check/batch", {"records": [CHECK["record"]], "dry_run": True}, {"submitter", "auditor", "admin"}),
-    ("GET", "/v1/standards", None, {"submitter", "auditor", "admin"}),
-    ("GET", "/v1/rules", None, {"submitter", "auditor", "admin"}),
-    ("GET", "/v1/rules/BRB-CASH-EQUIV", None, {"submitter", "auditor", "admin"}),
-    ("GET", "/v1/decisions", None, {"submitter", "auditor", "admin"}),
+    ("GET", "/v1/standards", None, {"submitter", "reviewer", "auditor", "admin"}),
+    ("GET", "/v1/rules", None, {"submitter", "reviewer", "auditor", "admin"}),
+    ("GET", "/v1/rules/BRB-CASH-EQUIV", None, {"submitter", "reviewer", "auditor", "admin"}),
+    ("GET", "/v1/decisions", None, {"submitter", "reviewer", "auditor", "admin"}),
+    ("GET", "/v1/cases", None, {"submitter", "reviewer", "auditor", "admin"}),
+    ("GET", "/v1/reports/rule-quality", None, {"reviewer", "auditor", "admin"}),
+    ("GET", "/v1/cases/quality", None, {"reviewer", "auditor", "admin"}),
     ("GET", "/v1/audit/verify", None, {"auditor", "admin"}),
     ("GET", "/v1/audit/head", None, {"auditor", "admin"}),
     ("GET", "/v1/waivers", None, {"auditor", "admin"}),
@@ -73,11 +77,60 @@ ENDPOINTS = [
 def test_roles_on_every_endpoint(api, keys, method, path, body, allowed):
     assert api.request(method, path, json=body).status_code == 401
     assert api.request(method, path, json=body, headers=h("cc_nope")).status_code == 401
-    for role in ("submitter", "auditor", "admin"):
+    for role in ROLES:
         status = api.request(method, path, json=body, headers=h(keys[role])).status_code
         assert (status < 300) == (role in allowed), (role, status)
         if role not in allowed:
             assert status == 403
+
+
+# every case endpoint: (method, action, body, the state the case must be in first, the roles that may call it).
+# The submitter key is the case's subject (employee E-100); a fresh case is prepared for each call.
+_WORKERS = {"reviewer", "admin"}
+CASE_ENDPOINTS = [
+    ("GET", "", None, "open", {"submitter", "reviewer", "auditor", "admin"}),
+    ("POST", "/assign", {"assignee": "reviewer2"}, "open", _WORKERS),
+    ("POST", "/comments", {"text": "请说明"}, "open", {"submitter", "reviewer", "admin"}),
+    ("POST", "/verdicts", {"verdicts": {"BRB-CASH-EQUIV": "false_positive"}}, "open", _WORKERS),
+    ("POST", "/close", {"disposition": "substantiated", "reason": "r", "action": "returned"}, "in_review", _WORKERS),
+    ("POST", "/approve", {}, "awaiting_approval", _WORKERS),
+    ("POST", "/reopen", {"reason": "新线索"}, "closed", _WORKERS),
+    ("POST", "/acknowledge", {}, "open", {"submitter"}),
+]
+
+
+def _case_in(api, store, keys, n, state):
+    from conduct_engine.cases import lifecycle
+    from conduct_engine.cases.lifecycle import Actor
+    record = {**GIFT, "id": f"G-M{n}", "form": "shopping_card", "value_cny": 2000, "occurred_on": "2026-10-01",
+              "counterparty": {"party_id": f"P-M{n}", "group_id": f"GRP-M{n}"}}
+    assert api.post("/v1/check", json={"record": record}, headers=h(keys["submitter"])).status_code == 200
+    case = store.cases.for_record("gift", record["id"])
+    other = Actor("reviewer2", "reviewer", "K-other", "E-301")
+    steps = {"open": [], "in_review": [lambda c: lifecycle.assign(c, other, "reviewer2", False)]}
+    steps["awaiting_approval"] = steps["in_review"] + [
+        lambda c: lifecycle.verdicts(c, other, {"BRB-CASH-EQUIV": "false_positive"}),
+        lambda c: lifecycle.close(c, other, "not_substantiated", "r", None, None, c.opened_on)]
+    steps["closed"] = steps["in_review"] + [lambda c: lifecycle.close(c, other, "substantiated", "r", "returned",
+                                                                      None, c.opened_on)]
+    for step in steps[state]:
+        case = store.cases.act(case.id, step)
+    assert case.status == state
+    return case.id
+
+
+@pytest.mark.parametrize(("method", "action", "body", "state", "allowed"), CASE_ENDPOINTS,
+                         ids=[f"{m} /v1/cases/ID{a}" for m, a, _, _, _ in CASE_ENDPOINTS])
+def test_roles_on_every_case_endpoint(api, keys, store, method, action, body, state, allowed):
+    path = f"/v1/cases/{_case_in(api, store, keys, 0, state)}{action}"
+    assert api.request(method, path, json=body).status_code == 401
+    assert api.request(method, path, json=body, headers=h("cc_nope")).status_code == 401
+    for n, role in enumerate(ROLES, 1):
+        path = f"/v1/cases/{_case_in(api, store, keys, n, state)}{action}"
+        status = api.request(method, path, json=body, headers=h(keys[role])).status_code
+        assert (status < 300) == (role in allowed), (role, status)
+        if role not in allowed:
+            assert status == 403, (role, status)
 
 
 def test_health_needs_no_key(api):

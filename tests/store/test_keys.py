@@ -32,7 +32,7 @@ def test_listed_keys_are_rows_shown_as_before(store):
     (key,) = store.keys.all()
     assert isinstance(key, ApiKey) and (key.id, key.name, key.role, key.revoked_at) == (key_id, "alice", "admin", None)
     shown = key.to_dict()
-    assert list(shown) == ["id", "name", "role", "created_at", "revoked_at"]
+    assert list(shown) == ["id", "name", "role", "created_at", "revoked_at", "employee_id"]
     assert shown["created_at"] == key.created_at.isoformat() and shown["revoked_at"] is None
     store.keys.revoke(key_id)
     (revoked,) = store.keys.all()

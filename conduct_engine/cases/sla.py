@@ -1,0 +1,60 @@
+"""Case due dates: a number of business days by decision (named pack parameters, branch overrides allowed),
+counted over the packs' holiday calendar (the ``holidays`` parameter of ``rules/common.yaml``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from conduct_engine.dates import parse_date
+
+#: Business days to close a case, by decision, when the packs name no ``case_sla_<decision>_bd`` parameter.
+DEFAULT_SLA_DAYS = {"block": 2, "review": 5}
+
+
+def add_business_days(start: dt.date, days: int, holidays: frozenset[dt.date] = frozenset()) -> dt.date:
+    """The day ``days`` business days after ``start`` (weekends and ``holidays`` skipped; 0 is ``start``)."""
+    day, left = start, days
+    while left > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5 and day not in holidays:
+            left -= 1
+    return day
+
+
+def sla_days(params: dict[str, Any], decision: str) -> int:
+    """Business days allowed for a case of ``decision`` under these parameters."""
+    value = params.get(f"case_sla_{decision}_bd", DEFAULT_SLA_DAYS.get(decision, DEFAULT_SLA_DAYS["review"]))
+    return int(value)
+
+
+def holidays_of(params: dict[str, Any]) -> frozenset[dt.date]:
+    """The holiday calendar in the parameters (empty when the packs define none)."""
+    return frozenset(parse_date(str(h)) for h in params.get("holidays", []) or [])
+
+
+class CasePolicy:
+    """Due dates of new cases for one set of packs (prepared once per pack load)."""
+
+    def __init__(self, parameters: dict[str, Any], branches: dict[str, dict[str, Any]] | None = None):
+        self._parameters = parameters
+        self._branches = branches or {}
+        self._holidays: dict[str | None, frozenset[dt.date]] = {}
+
+    @classmethod
+    def of(cls, packs: Any) -> CasePolicy:
+        """The policy of loaded packs (their parameters and branch overrides)."""
+        return cls(packs.parameters, packs.branches)
+
+    def params(self, branch: str | None) -> dict[str, Any]:
+        """The parameters in force for a branch."""
+        if branch and branch in self._branches:
+            return {**self._parameters, **self._branches[branch]}
+        return self._parameters
+
+    def due_on(self, decision: str, branch: str | None, opened_on: dt.date) -> dt.date:
+        """When a case of ``decision`` opened on ``opened_on`` in ``branch`` is due."""
+        params = self.params(branch)
+        if branch not in self._holidays:
+            self._holidays[branch] = holidays_of(params)
+        return add_business_days(opened_on, sla_days(params, decision), self._holidays[branch])
