@@ -46,7 +46,8 @@ def build_app(settings: Settings, *, engine: Engine | None = None, store: Store 
     for module in (check, decisions, catalog, admin, health):
         app.include_router(module.router)
     app.include_router(scan_routes.router)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
+                       max_nesting=settings.max_nesting)
     return app
 
 

@@ -1,5 +1,5 @@
-"""Request limits: a pure ASGI middleware that rejects bodies above a size limit with 413, and the per-key
-rate limiter (429)."""
+"""Request limits: a pure ASGI middleware that rejects bodies above a size limit with 413 and JSON bodies that
+break the untrusted-input rules (duplicate keys, nesting, numbers; SPEC §12) with 422, and the rate limiter (429)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from api.errors import error_body
 from conduct_engine import error_codes
+from conduct_engine.untrusted import UntrustedInputError, load_json
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -20,15 +21,18 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over ``max_body_bytes``: by Content-Length up front, else while counting chunks.
+    """Refuse bodies over ``max_body_bytes``: by Content-Length up front, else while counting chunks; then
+    refuse a JSON body that :func:`conduct_engine.untrusted.load_json` refuses (422, before any route parses it).
 
     The body is read (at most ``max_body_bytes`` of it) before the app runs and replayed to it, so
-    an oversized chunked body is refused as soon as it crosses the limit, never read to the end.
+    an oversized chunked body is refused as soon as it crosses the limit, never read to the end. Every route
+    that reads JSON — today's and those added later — is covered, because the check sits in front of them all.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int):
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_nesting: int = 64):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_nesting = max_nesting
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,6 +55,13 @@ class BodyLimitMiddleware:
                 return
             if not message.get("more_body", False):
                 break
+        problem = _json_problem(scope, buffered, self.max_nesting)
+        if problem is not None:
+            body = json.dumps(error_body(error_codes.INVALID_INPUT, [problem], [problem])).encode()
+            await send({"type": "http.response.start", "status": 422, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
 
         async def replay() -> Message:
             return buffered.pop(0) if buffered else await receive()
@@ -85,6 +96,44 @@ class RateLimiter:
                 return False
             self._buckets[key] = (tokens - 1, now)
             return True
+
+
+def _is_json(scope: Scope) -> bool:
+    """Whether FastAPI would parse the body as JSON: no Content-Type, or ``application/json`` / ``…+json``."""
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"content-type":
+            media = value.split(b";", 1)[0].strip().lower()
+            return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+    return True
+
+
+def _json_problem(scope: Scope, messages: list[Message], max_nesting: int) -> dict[str, str] | None:
+    """The first untrusted-input problem of a JSON body (``{loc, msg, type}``), or None.
+
+    Syntax errors and non-UTF-8 bodies are left to FastAPI, which reports them with the character position.
+    """
+    if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") or not _is_json(scope):
+        return None
+    raw = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+    if not raw.strip():
+        return None
+    try:
+        load_json(raw.decode("utf-8"), name="body", max_depth=max_nesting)
+    except UnicodeDecodeError:
+        return None
+    except UntrustedInputError as exc:
+        if exc.code == "json.syntax":
+            return None
+        return {"loc": _body_loc(exc.path), "msg": exc.reason, "type": exc.code}
+    return None
+
+
+def _body_loc(path: str | None) -> str:
+    """A JSON path (``$.records[0].value_cny``) as the API's dotted body location (``records.0.value_cny``)."""
+    if not path or path == "$":
+        return "body"
+    dotted = path.removeprefix("$").replace("[", ".").replace("]", "").lstrip(".")
+    return dotted or "body"
 
 
 def _content_length(scope: Scope) -> int | None:
