@@ -41,7 +41,8 @@ def build_app(settings: Settings, *, engine: Engine | None = None, store: Store 
                            settings.rules_dir, store)
     app.state.conduct = AppState(settings=settings, engines=engines, store=store,
                                  service=CheckService(engines.current, store),
-                                 rate_limiter=RateLimiter(settings.rate_limit))
+                                 rate_limiter=RateLimiter(settings.rate_limit, settings.auth_failure_limit,
+                                                          store.limits if store is not None else None))
     errors.install(app)
     for module in (check, decisions, catalog, admin, health):
         app.include_router(module.router)

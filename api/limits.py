@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from api.errors import error_body
 from conduct_engine import error_codes
+from conduct_engine.store.rate_windows import RateWindows, window_of
 from conduct_engine.untrusted import UntrustedInputError, load_json
 
 Scope = MutableMapping[str, Any]
@@ -78,24 +78,47 @@ class BodyLimitMiddleware:
 
 
 class RateLimiter:
-    """A token bucket per key (per worker process)."""
+    """Request budgets shared by every worker process: per API key per minute, and failed authentications per
+    client address per minute (counted in the store's rate windows; in this process's memory without a store,
+    which only a server without auth has, where nothing is limited anyway).
 
-    def __init__(self, per_minute: int):
+    The methods block on the store: call them from a worker thread.
+    """
+
+    def __init__(self, per_minute: int, failures_per_minute: int = 30, windows: RateWindows | None = None):
         self.per_minute = per_minute
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self.failures_per_minute = failures_per_minute
+        self._windows = windows
+        self._local: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
 
-    def allow(self, key: str) -> bool:
-        """Take one token for ``key``; False when its bucket is empty."""
-        now = time.monotonic()
+    def _hit(self, bucket: str) -> int:
+        if self._windows is not None:
+            return self._windows.hit(bucket)
+        window = window_of()
         with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - last) * self.per_minute / 60.0)
-            if tokens < 1:
-                self._buckets[key] = (tokens, now)
-                return False
-            self._buckets[key] = (tokens - 1, now)
-            return True
+            self._local = {k: v for k, v in self._local.items() if k[1] >= window - 1}
+            count = self._local.get((bucket, window), 0) + 1
+            self._local[(bucket, window)] = count
+            return count
+
+    def _count(self, bucket: str) -> int:
+        if self._windows is not None:
+            return self._windows.count(bucket)
+        with self._lock:
+            return self._local.get((bucket, window_of()), 0)
+
+    def allow(self, key: str) -> bool:
+        """Count one request of ``key``; False when that is past its budget for this minute."""
+        return self._hit(f"key:{key}") <= self.per_minute
+
+    def blocked(self, address: str) -> bool:
+        """Whether ``address`` has failed authentication too often this minute (it gets 429 until the next)."""
+        return self._count(f"auth-fail:{address}") >= self.failures_per_minute
+
+    def failed(self, address: str) -> None:
+        """Count one failed authentication from ``address``."""
+        self._hit(f"auth-fail:{address}")
 
 
 def _is_json(scope: Scope) -> bool:
