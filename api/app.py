@@ -11,6 +11,7 @@ from api.deps import AppState, EngineHolder
 from api.limits import BodyLimitMiddleware, RateLimiter
 from api.routes import admin, catalog, check, decisions, health
 from api.routes import scans as scan_routes
+from conduct_engine import applog
 from conduct_engine.engine import Engine
 from conduct_engine.service import CheckService
 from conduct_engine.settings import Settings, load_settings
@@ -56,4 +57,5 @@ def app_factory() -> FastAPI:
     """Zero-argument factory for uvicorn workers: everything from the settings (the store at its URL, auth
     unless ``$CONDUCT_AUTH`` is off); one Engine and one connection pool per worker process."""
     settings = load_settings()
+    applog.configure(settings)  # the application log of this worker: JSON lines, decisions and errors
     return build_app(settings, store=Store.open(settings.store_url()))

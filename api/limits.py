@@ -148,6 +148,8 @@ def _json_problem(scope: Scope, messages: list[Message], max_nesting: int) -> di
         if exc.code == "json.syntax":
             return None
         return {"loc": _body_loc(exc.path), "msg": exc.reason, "type": exc.code}
+    except (RecursionError, MemoryError):  # never let the check itself fail the request with a dropped connection
+        return {"loc": "body", "msg": "the body cannot be read within the input limits", "type": "json.too_deep"}
     return None
 
 

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PositiveInt, ValidationError
+from pydantic import Field, PositiveInt, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from conduct_engine import error_codes
@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     scan_root: Path | None = Field(None, description="server paths a scan may read; default data_dir/imports")
     test_database_url: str = Field("postgresql+psycopg://postgres@127.0.0.1:5432/test",
                                    description="PostgreSQL server the store tests also run against")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
     def store_url(self) -> str:
         """``database_url``, else a SQLite file ``conduct.db`` in ``data_dir`` (created if missing)."""

@@ -15,6 +15,7 @@ from api.errors import CodedHTTPException, InputError
 from api.schemas import COMMON_RESPONSES, error_responses
 from conduct_engine import error_codes
 from conduct_engine.dates import parse_date, today
+from conduct_engine.records.base import FIRST_DAY, LAST_DAY
 from conduct_engine.job_slots import JobCapError, JobSlots
 from conduct_engine.reports import FORMATS, MEDIA_TYPES
 from conduct_engine.scan import ScanInputError, jobs
@@ -62,7 +63,7 @@ def _inputs_under_root(settings: Settings, path: Path, raw: str) -> list[Path]:
 
 def _upload(root: Path, upload: UploadFile, loc: str, suffixes: tuple[str, ...], default: str) -> Path:
     """Save an upload under a safe name, refusing file types a scan cannot read (422 before anything is kept)."""
-    name = jobs.upload_name(upload.filename, default)
+    name = jobs.upload_name(upload.filename, "" if upload.filename else default)  # ".." is no name, not the default
     lowered = name.lower().removesuffix(".gz") if loc == "file" else name.lower()
     if not lowered.endswith(suffixes):
         raise InputError([{"loc": loc, "msg": f"unsupported file type {name[:120]!r}; use one of "
@@ -95,7 +96,9 @@ def create_scan(caller: Auditor, settings: SettingsDep, engine: EngineDep,
     try:
         day = parse_date(as_of) if as_of else today()
     except ValueError:
-        raise _bad("as_of", f"as_of must be a date YYYY-MM-DD, got {as_of!r}") from None
+        raise _bad("as_of", f"as_of must be a date YYYY-MM-DD, got {as_of[:40]!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise _bad("as_of", f"as_of must be between 1900-01-01 and 2199-12-31, got {day.isoformat()}")
     inputs = _inputs_under_root(settings, _server_path(settings, path, "path"), path) if path is not None else []
     map_file = _server_path(settings, mapping_path, "mapping_path") if mapping_path else None
     shown = mapping_path
