@@ -15,8 +15,8 @@ from api.errors import CodedHTTPException, InputError
 from api.schemas import COMMON_RESPONSES, error_responses
 from conduct_engine import error_codes
 from conduct_engine.dates import parse_date, today
-from conduct_engine.records.base import FIRST_DAY, LAST_DAY
 from conduct_engine.job_slots import JobCapError, JobSlots
+from conduct_engine.records.base import FIRST_DAY, LAST_DAY
 from conduct_engine.reports import FORMATS, MEDIA_TYPES
 from conduct_engine.scan import ScanInputError, jobs
 from conduct_engine.scan.mapping import Mapping
