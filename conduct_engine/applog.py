@@ -2,7 +2,7 @@
 
 ``configure(settings)`` sends the project's loggers (``conduct_engine.*`` and ``conduct_check.*``) to standard
 error or to ``settings.log_file`` at ``settings.log_level``; ``serve`` does it in every worker. A line carries
-``ts`` (UTC, ISO 8601), ``level``, ``logger``, ``msg`` and the event's own fields (``extra={"fields": {...}}``);
+``ts`` (UTC, ISO 8601), ``level``, ``logger``, ``pid`` (the worker process), ``msg`` and the event's own fields (``extra={"fields": {...}}``);
 an exception adds ``error`` (its type and message) and ``trace``. Client names and ids are masked before they get
 here (``service.mask``): the log never holds them in clear.
 """
@@ -29,7 +29,7 @@ class JsonFormatter(logging.Formatter):
         """The record's fields, its message and (for an exception) the error and its trace."""
         line: dict[str, Any] = {
             "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname, "logger": record.name, "msg": record.getMessage()}
+            "level": record.levelname, "logger": record.name, "pid": record.process, "msg": record.getMessage()}
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             line.update({k: v for k, v in fields.items() if k not in line})
