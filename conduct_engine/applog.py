@@ -2,9 +2,9 @@
 
 ``configure(settings)`` sends the project's loggers (``conduct_engine.*`` and ``conduct_check.*``) to standard
 error or to ``settings.log_file`` at ``settings.log_level``; ``serve`` does it in every worker. A line carries
-``ts`` (UTC, ISO 8601), ``level``, ``logger``, ``pid`` (the worker process), ``msg`` and the event's own fields (``extra={"fields": {...}}``);
-an exception adds ``error`` (its type and message) and ``trace``. Client names and ids are masked before they get
-here (``service.mask``): the log never holds them in clear.
+``ts`` (UTC, ISO 8601), ``level``, ``logger``, ``pid`` (the worker process), ``msg`` and the event's own
+fields (``extra={"fields": {...}}``); an exception adds ``error`` (its type and message) and ``trace``.
+Client names and ids are masked before they get here (``service.mask``): the log never holds them in clear.
 """
 
 from __future__ import annotations

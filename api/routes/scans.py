@@ -96,7 +96,7 @@ def create_scan(caller: Auditor, settings: SettingsDep, engine: EngineDep,
     try:
         day = parse_date(as_of) if as_of else today()
     except ValueError:
-        raise _bad("as_of", f"as_of must be a date YYYY-MM-DD, got {as_of[:40]!r}") from None
+        raise _bad("as_of", f"as_of must be a date YYYY-MM-DD, got {str(as_of)[:40]!r}") from None
     if not FIRST_DAY <= day <= LAST_DAY:
         raise _bad("as_of", f"as_of must be between 1900-01-01 and 2199-12-31, got {day.isoformat()}")
     inputs = _inputs_under_root(settings, _server_path(settings, path, "path"), path) if path is not None else []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conduct_engine.store import schema
@@ -29,18 +29,20 @@ class RateWindows:
 
     def __init__(self, db: Database):
         self._db = db
-        self._insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+        table = schema.rate_windows
+        insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+        upsert = insert(table).values(bucket=bindparam("b"), window=bindparam("w"), count=1)
+        self._upsert = upsert.on_conflict_do_update(index_elements=[table.c.bucket, table.c.window],
+                                                    set_={"count": table.c.count + 1}).returning(table.c.count)
+        self._forget = delete(table).where(table.c.bucket == bindparam("b"), table.c.window < bindparam("w"))
 
     def hit(self, bucket: str, moment: float | None = None) -> int:
         """Count one hit for ``bucket``; the bucket's count in this window, this hit included."""
-        table, window = schema.rate_windows, window_of(moment)
-        upsert = self._insert(table).values(bucket=bucket[:200], window=window, count=1)
-        statement = upsert.on_conflict_do_update(index_elements=[table.c.bucket, table.c.window],
-                                                 set_={"count": table.c.count + 1}).returning(table.c.count)
-        with self._db.transaction() as conn:
-            count = int(conn.execute(statement).scalar_one())
+        window, bucket = window_of(moment), bucket[:200]
+        with self._db.transaction(durable=False) as conn:  # a count lost in a crash costs nothing
+            count = int(conn.execute(self._upsert, {"b": bucket, "w": window}).scalar_one())
             if count == 1:  # a new window for this bucket: forget the old ones
-                conn.execute(delete(table).where(table.c.bucket == bucket[:200], table.c.window < window - 1))
+                conn.execute(self._forget, {"b": bucket, "w": window - 1})
         return count
 
     def count(self, bucket: str, moment: float | None = None) -> int:
