@@ -149,7 +149,7 @@ class _Loader(yaml.SafeLoader):
                 raise self._fail(key, "yaml.complex_key", "a mapping key must be a plain value, not a list or mapping")
             if key.tag == _MERGE:
                 continue
-            marker = (key.tag, self._scalar(key))
+            marker = (key.tag, key.value if key.tag == _CORE + "str" else self._scalar(key))
             if marker in seen:
                 raise self._fail(key, "duplicate_key", f"duplicate key {key.value[:60]!r} "
                                  f"(first given at line {seen[marker]})")
