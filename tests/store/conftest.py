@@ -21,7 +21,7 @@ def _reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine, text
     engine = create_engine(url)
     with engine.begin() as conn:
-        for table in ("records", "reference_data", "waivers", "api_keys", "decision_log", "pack_generations",
+        for table in ("records", "reference_data", "waivers", "api_keys", "decision_log", "pack_generations", "rate_windows",
                       "alembic_version"):
             conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
     engine.dispose()
