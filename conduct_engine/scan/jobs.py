@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from conduct_engine.dates import parse_date
+from conduct_engine.job_slots import JobSlots
 from conduct_engine.scan import ScanInputError
 
 _ID = re.compile(r"[0-9a-f]{32}")
@@ -50,19 +51,40 @@ def job_path(data_dir: Path, job_id: str) -> Path | None:
     return path if (path / "job.json").exists() else None
 
 
+def slots_dir(data_dir: Path) -> Path:
+    """Where the slots of running jobs (scans, backtests) live: one folder, so the cap in all covers both."""
+    return data_dir / "scans" / "slots"
+
+
 def submit(data_dir: Path, inputs: list[Path], *, mapping: Path | None, as_of: dt.date, rules_dir: str | None,
-           owner: str, workers: int = 1) -> str:
-    """Start a scan job in a new process; returns its id at once."""
+           owner: str, workers: int = 1, slots: JobSlots | None = None) -> str:
+    """Start a scan job in a new process; returns its id at once.
+
+    With ``slots``, the job takes one of them first (JobCapError, nothing started, when none is free).
+    """
     job_id = uuid.uuid4().hex
     job = jobs_dir(data_dir) / job_id
-    job.mkdir(parents=True)
-    _write_state(job, id=job_id, status="queued", owner=owner, inputs=[str(p) for p in inputs],
-                 mapping=str(mapping) if mapping else None, as_of=as_of.isoformat(), rules_dir=rules_dir,
-                 workers=workers, total=None, error=None,
-                 created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    process = multiprocessing.get_context("spawn").Process(target=run_job, args=(str(job),), daemon=True)
-    process.start()
-    threading.Thread(target=process.join, daemon=True).start()  # reap it when it ends
+
+    def launch() -> int:
+        job.mkdir(parents=True)
+        _write_state(job, id=job_id, status="queued", owner=owner, inputs=[str(p) for p in inputs],
+                     mapping=str(mapping) if mapping else None, as_of=as_of.isoformat(), rules_dir=rules_dir,
+                     workers=workers, total=None, error=None,
+                     created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        process = multiprocessing.get_context("spawn").Process(target=run_job, args=(str(job),), daemon=True)
+        process.start()
+
+        def reap() -> None:  # when it ends, give its slot back
+            process.join()
+            if slots is not None:
+                slots.release(job_id)
+        threading.Thread(target=reap, daemon=True).start()
+        return process.pid or 0
+
+    if slots is None:
+        launch()
+    else:
+        slots.start(owner, job_id, "scan", launch)
     return job_id
 
 
@@ -124,11 +146,20 @@ def report(job: Path, fmt: str) -> Path:
     return path
 
 
+_UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
+
+
+def upload_name(name: str | None, default: str) -> str:
+    """A safe base name for an uploaded file: no directories, no control characters, never ``.`` or ``..``."""
+    base = _UNSAFE_NAME.sub("_", (name or "").replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
+    return base[:120] or default
+
+
 def save_upload(job_root: Path, name: str, data: Any) -> Path:
-    """Keep an uploaded file under the data dir (its base name only), for a job to read."""
+    """Keep an uploaded file under the data dir (a safe base name, see :func:`upload_name`), for a job to read."""
     folder = job_root / "uploads" / uuid.uuid4().hex
     folder.mkdir(parents=True)
-    target = folder / (Path(name or "upload").name or "upload")
+    target = folder / upload_name(name, "upload")
     with target.open("wb") as fh:
         shutil.copyfileobj(data, fh)
     return target
