@@ -53,17 +53,25 @@ def _post(server: LiveServer, key: str, path: str = "/v1/check", body: dict | No
     return resp.status
 
 
+def _decision_pids(server: LiveServer, offset: int) -> set:
+    """The worker pids of the decision lines logged after ``offset`` bytes of the application log."""
+    time.sleep(1)  # the log line is written after the answer
+    text = server.log_file.read_bytes()[offset:].decode("utf-8", errors="replace")
+    return {json.loads(line).get("pid") for line in text.splitlines() if '"event": "decision"' in line}
+
+
 def test_the_key_limit_is_shared_by_both_workers(two_workers):
-    for _attempt in range(2):
-        window = _early_in_a_window()
+    # A burst only proves the limit is shared when it stays in one window and both workers took part (the
+    # kernel may hand every connection to one worker on a busy machine): try up to three windows for that.
+    for _attempt in range(3):
+        window = _early_in_a_window(budget=40.0)
+        offset = two_workers.log_file.stat().st_size if two_workers.log_file.exists() else 0
         statuses = [_post(two_workers, two_workers.keys["submitter"]) for _ in range(LIMIT + EXCESS)]
-        if window_of() == window:
+        pids = _decision_pids(two_workers, offset)
+        if window_of() == window and len(pids) == 2:
             break
     assert statuses.count(200) == LIMIT and statuses.count(429) == EXCESS, statuses
     assert statuses[:LIMIT] == [200] * LIMIT
-    time.sleep(1)
-    pids = {json.loads(line).get("pid") for line in two_workers.log_file.read_text(encoding="utf-8").splitlines()
-            if '"event": "decision"' in line}
     assert len(pids) == 2, pids  # both workers answered, and still only LIMIT got through
     assert _post(two_workers, two_workers.keys["auditor"]) == 200  # another key has its own budget
     assert two_workers.alive()
