@@ -25,6 +25,9 @@ NUMBER_TYPE = "number_type"  #: a money amount that is not a number
 FINITE_NUMBER = "finite_number"  #: a money amount that is negative, NaN or infinite
 UNKNOWN_CURRENCY = "unknown_currency"  #: a currency the packs have no rate for
 UNKNOWN_RULE = "unknown_rule"  #: a rule id that the loaded packs do not have
+UNKNOWN_PARAMETER = "unknown_parameter"  #: a backtest change names a parameter the packs do not have
+PARAMETER_TYPE = "parameter_type"  #: a backtest change gives a parameter a value of the wrong type
+OVERRIDE_SYNTAX = "override_syntax"  #: a backtest change that is not PARAM=VALUE or BRANCH:PARAM=VALUE
 
 # ---- the rule engine ------------------------------------------------------------------------------------
 ENGINE_ERROR = "engine_error"  #: the engine could not evaluate a record (the finding of its review violation)
