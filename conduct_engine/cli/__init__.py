@@ -13,6 +13,7 @@ from conduct_engine.cli.admin import keys_app, reference_app, waivers_app
 from conduct_engine.cli.audit import audit_app
 from conduct_engine.cli.check import check, schema
 from conduct_engine.cli.common import EXIT_BAD_INPUT, err
+from conduct_engine.cli.explain import explain
 from conduct_engine.cli.rules import rules_app
 from conduct_engine.cli.serve import serve
 from conduct_engine.errors import ConductError
@@ -29,6 +30,7 @@ app.add_typer(waivers_app, name="waivers")
 app.add_typer(reference_app, name="reference")
 app.add_typer(audit_app, name="audit")
 app.command("scan")(scan)
+app.command()(explain)
 
 
 def main() -> None:

@@ -49,6 +49,7 @@ class Explainer:
         self.engine = engine
         self.packs = engine.packs
         self._rulesets: dict[tuple[str, str | None], dict[str, dict]] = {}
+        self._parts: dict[tuple[str, str | None], dict[tuple[str, str], list[dict]]] = {}
 
     def explain(self, record: Any, *, context: Any = None, history: Iterable[Any] | HistoryIndex = (),
                 as_of: dt.date | str | None = None, rule_id: str | None = None, lenient: bool = False) -> Explanation:
@@ -102,10 +103,12 @@ class Explainer:
         params = self.packs.params_for(branch)
         origin = self._origin(branch)
         fields = anchor_fields(rule.applies_to, self.packs.aggregates, self.packs.derived)
-        where = anchor_scope(fields, params, lambda name: _record_value(prepared, field_path(name)), origin, ANCHOR)
+        cache = self._parts.setdefault((rule.id, branch if branch in self.packs.branches else None), {})
+        where = anchor_scope(fields, params, lambda name: _record_value(prepared, field_path(name)), origin, ANCHOR,
+                             cache)
         binding = first_binding(definition, prepared.facts)
         conditions = judge_all(rule.when, where, anchor, {})
-        joins = self._joins(rdef, definition, prepared, params, origin, fields, binding) if rdef.joins else None
+        joins = self._joins(rdef, definition, prepared, params, origin, fields, binding, cache) if rdef.joins else None
         windows = self._windows(rdef, prepared, history, own_date, conditions) or None
         status, reason = "fired" if binding is not None else "not_fired", None
         if binding is None:
@@ -116,7 +119,8 @@ class Explainer:
                                reason=reason, conditions=conditions, joins=joins, windows=windows)
 
     def _joins(self, rdef: RuleDef, definition: dict, prepared: Prepared, params: dict[str, Any], origin: Any,
-               fields: dict[str, FieldType], binding: dict[str, dict] | None) -> list[JoinExplanation]:
+               fields: dict[str, FieldType], binding: dict[str, dict] | None,
+               cache: dict[tuple[str, str], list[dict]]) -> list[JoinExplanation]:
         conds = {alias: cond for alias, _negated, cond in entries(definition)}
         anchor = prepared.factset.anchor
         bound: dict[str, dict] = {ANCHOR: anchor}
@@ -132,7 +136,7 @@ class Explainer:
                 original = prepared.factset.originals.get(str(fact.get("id")), {})
                 failed: list[ConditionPart] = []
                 if fact not in matched and join.where:
-                    part_scope = PartScope(scope, _join_value(prepared, bound, original), origin)
+                    part_scope = PartScope(scope, _join_value(prepared, bound, original), origin, cache)
                     failed = [p for p in (judge(t, part_scope, fact, bound) for t in split(join.where)) if not p.result]
                 described.append(Candidate(fact=_summary(fact, original, rdef.refs.get(join.alias, set())),
                                            matched=fact in matched, failed=failed))

@@ -8,8 +8,9 @@ compiled conditions hold on the facts the engine was given.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from conduct_engine.explain.matcher import matches
@@ -22,7 +23,8 @@ _KEYWORD_FIELDS = {"from_", "in_", "is_", "not_", "and_", "or_"}
 _CONSTANTS = {"true", "false", "null", "True", "False", "None"}
 
 
-def split(text: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def split(text: str) -> tuple[str, ...]:
     """The top-level ``and`` parts of a condition, each as written (whitespace of line breaks folded)."""
     source = " ".join(line.strip() for line in text.strip().splitlines())
     tree = parse(text)
@@ -35,10 +37,11 @@ def split(text: str) -> list[str]:
         else:
             nodes.append(node)
     walk(tree)
-    return [ast.get_source_segment(source, n) or ast.unparse(n) for n in nodes]
+    return tuple(ast.get_source_segment(source, n) or ast.unparse(n) for n in nodes)
 
 
-def names(text: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def names(text: str) -> tuple[str, ...]:
     """The dotted names a condition reads (fields and parameters; not functions or constants), in order."""
     out: list[str] = []
     calls = {id(n.func) for n in ast.walk(parse(text)) if isinstance(n, ast.Call)}
@@ -59,7 +62,7 @@ def names(text: str) -> list[str]:
             name = ".".join(reversed(parts))
             if name not in out:
                 out.append(name)
-    return out
+    return tuple(out)
 
 
 def field_path(name: str) -> str:
@@ -74,6 +77,8 @@ class PartScope:
     scope: Scope  # for the compiler
     value: Callable[[str], Any]  # a field name as written -> its value (ABSENT when missing)
     origin: Callable[[str], str]  # a parameter name -> where its value came from
+    #: compiled parts by (alias, text): shared by the scopes of one kind and branch (same fields and parameters)
+    cache: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
 
     def kind_of(self, name: str) -> str | None:
         """``param``, ``field`` or None (as the compiler reads the name)."""
@@ -98,8 +103,11 @@ class PartScope:
 
 def judge(text: str, where: PartScope, fact: dict, bound: dict[str, dict]) -> ConditionPart:
     """Compile one part, match it on ``fact`` (with the facts bound to earlier aliases) and describe it."""
-    compiled = compile_condition(text, where.scope)
-    result = all(matches(c, fact, bound) for c in compiled.conditions)
+    key = (where.scope.alias, text)
+    conditions = where.cache.get(key)
+    if conditions is None:
+        conditions = where.cache[key] = compile_condition(text, where.scope).conditions
+    result = all(matches(c, fact, bound) for c in conditions)
     read = names(text)
     fields = {n: where.value(n) for n in read if where.kind_of(n) == "field"}
     params = [Threshold(name=n, value=where.scope.params[n], origin=where.origin(n))
@@ -119,6 +127,6 @@ def judge_all(text: str | None, where: PartScope, fact: dict, bound: dict[str, d
 
 
 def anchor_scope(fields: dict[str, FieldType], params: dict[str, Any], value: Callable[[str], Any],
-                 origin: Callable[[str], str], anchor: str) -> PartScope:
+                 origin: Callable[[str], str], anchor: str, cache: dict[tuple[str, str], list[dict]]) -> PartScope:
     """The scope of a rule's ``when``: the record's fields, the parameters in force."""
-    return PartScope(Scope(anchor, fields, params), value, origin)
+    return PartScope(Scope(anchor, fields, params), value, origin, cache)

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from conduct_engine.store import schema
 from conduct_engine.store.database import Database, now
 
-ROLES = ("submitter", "auditor", "admin")
+ROLES = ("submitter", "auditor", "reviewer", "admin")
 
 
 @dataclass(frozen=True)
