@@ -11,6 +11,7 @@ import typer
 
 from conduct_engine.cli.admin import keys_app, reference_app, waivers_app
 from conduct_engine.cli.audit import audit_app
+from conduct_engine.cli.backtest import backtest
 from conduct_engine.cli.check import check, schema
 from conduct_engine.cli.common import EXIT_BAD_INPUT, err
 from conduct_engine.cli.explain import explain
@@ -31,6 +32,7 @@ app.add_typer(reference_app, name="reference")
 app.add_typer(audit_app, name="audit")
 app.command("scan")(scan)
 app.command()(explain)
+app.command()(backtest)
 
 
 def main() -> None:
