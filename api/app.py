@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from api import errors
 from api.deps import AppState, EngineHolder
 from api.limits import BodyLimitMiddleware, RateLimiter
-from api.routes import admin, catalog, check, decisions, explain, health
+from api.routes import admin, backtests, catalog, check, decisions, explain, health
 from api.routes import scans as scan_routes
 from conduct_engine.engine import Engine
 from conduct_engine.service import CheckService
@@ -43,7 +43,7 @@ def build_app(settings: Settings, *, engine: Engine | None = None, store: Store 
                                  service=CheckService(engines.current, store),
                                  rate_limiter=RateLimiter(settings.rate_limit))
     errors.install(app)
-    for module in (check, explain, decisions, catalog, admin, health):
+    for module in (check, explain, backtests, decisions, catalog, admin, health):
         app.include_router(module.router)
     app.include_router(scan_routes.router)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import traceback
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,14 @@ _ID = re.compile(r"[0-9a-f]{32}")
 RESULTS = "results.checkpoint"
 
 
-def jobs_dir(data_dir: Path) -> Path:
-    """Where the jobs live."""
-    return data_dir / "scans" / "jobs"
+def jobs_dir(data_dir: Path, family: str = "scans") -> Path:
+    """Where the jobs of a family live (``scans``; ``backtests`` reuse this machinery)."""
+    return data_dir / family / "jobs"
+
+
+def update_state(job: Path, **changes: Any) -> dict[str, Any]:
+    """Change fields of a job's state file (atomically); the new state."""
+    return _write_state(job, **changes)
 
 
 def _write_state(job: Path, **changes: Any) -> dict[str, Any]:
@@ -42,25 +48,30 @@ def read_state(job: Path) -> dict[str, Any]:
     return json.loads((job / "job.json").read_text(encoding="utf-8"))
 
 
-def job_path(data_dir: Path, job_id: str) -> Path | None:
+def job_path(data_dir: Path, job_id: str, family: str = "scans") -> Path | None:
     """A job's directory, or None for an unknown (or malformed) id."""
     if not _ID.fullmatch(job_id):
         return None
-    path = jobs_dir(data_dir) / job_id
+    path = jobs_dir(data_dir, family) / job_id
     return path if (path / "job.json").exists() else None
 
 
 def submit(data_dir: Path, inputs: list[Path], *, mapping: Path | None, as_of: dt.date, rules_dir: str | None,
            owner: str, workers: int = 1) -> str:
     """Start a scan job in a new process; returns its id at once."""
-    job_id = uuid.uuid4().hex
-    job = jobs_dir(data_dir) / job_id
-    job.mkdir(parents=True)
-    _write_state(job, id=job_id, status="queued", owner=owner, inputs=[str(p) for p in inputs],
+    return spawn(jobs_dir(data_dir), run_job, owner=owner, inputs=[str(p) for p in inputs],
                  mapping=str(mapping) if mapping else None, as_of=as_of.isoformat(), rules_dir=rules_dir,
-                 workers=workers, total=None, error=None,
+                 workers=workers, total=None, error=None)
+
+
+def spawn(root: Path, target: Callable[[str], None], **state: Any) -> str:
+    """Start ``target(job_dir)`` in a new process on a new job under ``root`` with ``state``; returns its id."""
+    job_id = uuid.uuid4().hex
+    job = root / job_id
+    job.mkdir(parents=True)
+    _write_state(job, id=job_id, status="queued", **state,
                  created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    process = multiprocessing.get_context("spawn").Process(target=run_job, args=(str(job),), daemon=True)
+    process = multiprocessing.get_context("spawn").Process(target=target, args=(str(job),), daemon=True)
     process.start()
     threading.Thread(target=process.join, daemon=True).start()  # reap it when it ends
     return job_id
