@@ -22,7 +22,8 @@ router = APIRouter(prefix="/v1", tags=["backtests"], responses=COMMON_RESPONSES)
 Reviewer = Annotated[Principal, Depends(require("reviewer"))]
 _MEDIA = {"json": "application/json", "html": "text/html; charset=utf-8",
           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-EXAMPLE = {"from": "2026-01-01", "to": "2026-12-31", "set": ["gift_keep_max_cny=1000", "BJ-001:gift_keep_max_cny=500"]}
+EXAMPLE: dict[str, Any] = {"from": "2026-01-01", "to": "2026-12-31",
+                           "set": ["gift_keep_max_cny=1000", "BJ-001:gift_keep_max_cny=500"]}
 
 
 class BacktestRequestV1(BaseModel):

@@ -53,7 +53,7 @@ def run_job(job_dir: str) -> None:
             jobs.update_state(job, total=len(models))
             as_of = parse_date(state["as_of"]) if state.get("as_of") else end
             report = run_backtest(test, models, as_of=as_of, context=state.get("context"), history=others,
-                                  on_progress=lambda done, _total: jobs.update_state(job, done=done), every=50)
+                                  on_progress=lambda done, _total: _progress(job, done), every=50)
             report["period"] = {"from": start.isoformat(), "to": end.isoformat()}
             (job / REPORT).write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
             report["decision_id"] = log_backtest(store, report, state["owner"], "api-backtest")
@@ -63,6 +63,10 @@ def run_job(job_dir: str) -> None:
     except Exception as exc:  # a job reports its failure instead of dying silently
         jobs.update_state(job, status="failed", error=f"{type(exc).__name__}: {exc}",
                           trace=traceback.format_exc(limit=5))
+
+
+def _progress(job: Path, done: int) -> None:
+    jobs.update_state(job, done=done)
 
 
 def status(job: Path) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from conduct_engine.explain.model import (
     Explanation,
     JoinExplanation,
     RuleExplanation,
+    Status,
     Threshold,
 )
 from conduct_engine.explain.parts import PartScope, anchor_scope, field_path, judge, judge_all, names, split
@@ -110,7 +111,8 @@ class Explainer:
         conditions = judge_all(rule.when, where, anchor, {})
         joins = self._joins(rdef, definition, prepared, params, origin, fields, binding, cache) if rdef.joins else None
         windows = self._windows(rdef, prepared, history, own_date, conditions) or None
-        status, reason = "fired" if binding is not None else "not_fired", None
+        status: Status = "fired" if binding is not None else "not_fired"
+        reason = None
         if binding is None:
             reason = _in_force(rule, own_date) or _inapplicable(conditions, where)
             if reason is not None:
