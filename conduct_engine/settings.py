@@ -41,6 +41,8 @@ class Settings(BaseSettings):
                                                 "may expand to")
     max_field_chars: PositiveInt = Field(131_072, description="longest CSV field or XLSX cell of a scan input")
     max_row_chars: PositiveInt = Field(2_000_000, description="longest line of a JSON Lines or CSV scan input")
+    max_backtest_jobs: PositiveInt = Field(4, description="backtest jobs queued or running at once, in all")
+    max_backtest_jobs_per_key: PositiveInt = Field(2, description="backtest jobs queued or running at once, per key")
     scan_root: Path | None = Field(None, description="server paths a scan may read; default data_dir/imports")
     test_database_url: str = Field("postgresql+psycopg://postgres@127.0.0.1:5432/test",
                                    description="PostgreSQL server the store tests also run against")

@@ -25,6 +25,26 @@ def submit(data_dir: Path, *, rules_dir: str, sets: list[str], start: dt.date, e
                       context=context, total=None, done=0, error=None)
 
 
+#: a job queued or running for longer than this is taken for dead (its process was killed) and not counted
+STALE_SECONDS = 3600
+
+
+def active(data_dir: Path) -> list[dict[str, Any]]:
+    """The states of the backtest jobs queued or running now (for the caps of SPEC §12)."""
+    root = jobs.jobs_dir(data_dir, FAMILY)
+    now = dt.datetime.now(dt.UTC)
+    out = []
+    for state_file in root.glob("*/job.json") if root.is_dir() else ():
+        try:
+            state = json.loads(state_file.read_text(encoding="utf-8"))
+            age = (now - dt.datetime.fromisoformat(state["created_at"])).total_seconds()
+        except (OSError, ValueError, KeyError):
+            continue
+        if state.get("status") in ("queued", "running") and age < STALE_SECONDS:
+            out.append(state)
+    return out
+
+
 def job_path(data_dir: Path, job_id: str) -> Path | None:
     """A backtest job's directory, or None."""
     return jobs.job_path(data_dir, job_id, FAMILY)

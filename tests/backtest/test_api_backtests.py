@@ -27,6 +27,7 @@ def setup(tmp_path, monkeypatch):
     monkeypatch.setenv("CONDUCT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("CONDUCT_DATABASE_URL", raising=False)
     monkeypatch.setenv("CONDUCT_RULES_DIR", str(RULES))
+    monkeypatch.setenv("CONDUCT_MAX_BACKTEST_JOBS_PER_KEY", "1")
     engine = Engine.from_paths(RULES)
     store = Store.open()
     gifts = [{"id": f"G-{i:02d}", "kind": "gift", "employee_id": f"E-{i % 3}", "branch": "SH-001",
@@ -82,6 +83,8 @@ def test_backtest_job_progress_result_roles_and_log(setup):
         created = client.post("/v1/backtests", json=BODY, headers=_headers(keys, role))
         assert created.status_code == 202, created.text
         ids[role] = created.json()["id"]
+        again = client.post("/v1/backtests", json=BODY, headers=_headers(keys, role))  # SPEC §12: capped per key
+        assert again.status_code == 429 and again.json()["code"] == "rate_limited", again.text
     for role, job_id in ids.items():
         state = _wait(client, _headers(keys, role), job_id)
         assert state["status"] == "done", state
