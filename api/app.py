@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from api import console, errors
 from api.deps import AppState, EngineHolder
 from api.limits import BodyLimitMiddleware, RateLimiter
-from api.routes import admin, cases, catalog, check, decisions, health
+from api.routes import admin, backtests, cases, catalog, check, decisions, explain, health
 from api.routes import scans as scan_routes
 from conduct_engine import applog
 from conduct_engine.engine import Engine
@@ -46,7 +46,7 @@ def build_app(settings: Settings, *, engine: Engine | None = None, store: Store 
                                                           store.limits if store is not None else None),
                                  sessions=store.sessions if store is not None else MemorySessions())
     errors.install(app)
-    for module in (check, decisions, cases, catalog, admin, health):
+    for module in (check, explain, backtests, decisions, cases, catalog, admin, health):
         app.include_router(module.router)
     app.include_router(scan_routes.router)
     console.install(app)  # the web console under /ui: its pages, static files and HTML error pages

@@ -28,6 +28,9 @@ UNKNOWN_RULE = "unknown_rule"  #: a rule id that the loaded packs do not have
 WAIVER_EXPIRED = "waiver_expired"  #: a waiver whose expiry date is already past
 EMPTY_REFERENCE = "empty_reference"  #: a reference-data upload that would replace everything with nothing
 UNSUPPORTED_UPLOAD = "unsupported_upload"  #: an uploaded file of a type a scan cannot read
+UNKNOWN_PARAMETER = "unknown_parameter"  #: a backtest change names a parameter the packs do not have
+PARAMETER_TYPE = "parameter_type"  #: a backtest change gives a parameter a value of the wrong type
+OVERRIDE_SYNTAX = "override_syntax"  #: a backtest change that is not PARAM=VALUE or BRANCH:PARAM=VALUE
 
 # ---- the rule engine ------------------------------------------------------------------------------------
 ENGINE_ERROR = "engine_error"  #: the engine could not evaluate a record (the finding of its review violation)

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     max_field_chars: PositiveInt = Field(131_072, description="longest CSV field or XLSX cell of a scan input")
     max_row_chars: PositiveInt = Field(2_000_000, description="longest line of a JSON Lines or CSV scan input")
     ui_session_minutes: PositiveInt = Field(480, description="how long a web-console sign-in lasts (minutes)")
+    max_backtest_jobs: PositiveInt = Field(4, description="backtest jobs queued or running at once, in all")
+    max_backtest_jobs_per_key: PositiveInt = Field(2, description="backtest jobs queued or running at once, per key")
     scan_root: Path | None = Field(None, description="server paths a scan may read; default data_dir/imports")
     case_min_precision: float = Field(0.5, ge=0, le=1, description="rules whose review-case precision is under "
                                       "this are listed as tuning candidates in the rule-quality report")

@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import traceback
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,14 @@ _ID = re.compile(r"[0-9a-f]{32}")
 RESULTS = "results.checkpoint"
 
 
-def jobs_dir(data_dir: Path) -> Path:
-    """Where the jobs live."""
-    return data_dir / "scans" / "jobs"
+def jobs_dir(data_dir: Path, family: str = "scans") -> Path:
+    """Where the jobs of a family live (``scans``; ``backtests`` reuse this machinery)."""
+    return data_dir / family / "jobs"
+
+
+def update_state(job: Path, **changes: Any) -> dict[str, Any]:
+    """Change fields of a job's state file (atomically); the new state."""
+    return _write_state(job, **changes)
 
 
 def _write_state(job: Path, **changes: Any) -> dict[str, Any]:
@@ -43,11 +49,11 @@ def read_state(job: Path) -> dict[str, Any]:
     return json.loads((job / "job.json").read_text(encoding="utf-8"))
 
 
-def job_path(data_dir: Path, job_id: str) -> Path | None:
+def job_path(data_dir: Path, job_id: str, family: str = "scans") -> Path | None:
     """A job's directory, or None for an unknown (or malformed) id."""
     if not _ID.fullmatch(job_id):
         return None
-    path = jobs_dir(data_dir) / job_id
+    path = jobs_dir(data_dir, family) / job_id
     return path if (path / "job.json").exists() else None
 
 
@@ -62,16 +68,26 @@ def submit(data_dir: Path, inputs: list[Path], *, mapping: Path | None, as_of: d
 
     With ``slots``, the job takes one of them first (JobCapError, nothing started, when none is free).
     """
+    return spawn(jobs_dir(data_dir), run_job, slots=slots, family="scan", owner=owner, inputs=[str(p) for p in inputs],
+                 mapping=str(mapping) if mapping else None, as_of=as_of.isoformat(), rules_dir=rules_dir,
+                 workers=workers, total=None, error=None)
+
+
+def spawn(root: Path, target: Callable[[str], None], *, slots: JobSlots | None = None, family: str = "scan",
+          **state: Any) -> str:
+    """Start ``target(job_dir)`` in a new process on a new job under ``root`` with ``state``; returns its id.
+
+    With ``slots``, the job takes one of them first (JobCapError, nothing started, when none is free) and gives
+    it back when its process ends.
+    """
     job_id = uuid.uuid4().hex
-    job = jobs_dir(data_dir) / job_id
+    job = root / job_id
 
     def launch() -> int:
         job.mkdir(parents=True)
-        _write_state(job, id=job_id, status="queued", owner=owner, inputs=[str(p) for p in inputs],
-                     mapping=str(mapping) if mapping else None, as_of=as_of.isoformat(), rules_dir=rules_dir,
-                     workers=workers, total=None, error=None,
+        _write_state(job, id=job_id, status="queued", **state,
                      created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-        process = multiprocessing.get_context("spawn").Process(target=run_job, args=(str(job),), daemon=True)
+        process = multiprocessing.get_context("spawn").Process(target=target, args=(str(job),), daemon=True)
         process.start()
 
         def reap() -> None:  # when it ends, give its slot back
@@ -84,7 +100,7 @@ def submit(data_dir: Path, inputs: list[Path], *, mapping: Path | None, as_of: d
     if slots is None:
         launch()
     else:
-        slots.start(owner, job_id, "scan", launch)
+        slots.start(str(state["owner"]), job_id, family, launch)
     return job_id
 
 
