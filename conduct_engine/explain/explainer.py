@@ -37,6 +37,7 @@ from conduct_engine.packs.fields import FieldType, catalog
 from conduct_engine.packs.model import ANCHOR, RuleDef
 from conduct_engine.packs.problems import did_you_mean
 from conduct_engine.records import parse_context
+from conduct_engine.records.registry import kind_spec
 from conduct_engine.results import Text
 
 #: Record fields whose test decides whether a rule applies at all, and their names in business words.
@@ -114,7 +115,7 @@ class Explainer:
         status: Status = "fired" if binding is not None else "not_fired"
         reason = None
         if binding is None:
-            reason = _in_force(rule, own_date) or _inapplicable(conditions, where)
+            reason = _in_force(rule, own_date) or _other_stage(rule, dump) or _inapplicable(conditions, where)
             if reason is not None:
                 status = "not_applicable"
         return RuleExplanation(rule_id=rule.id, standard=rule.standard, severity=rule.severity, status=status,
@@ -240,6 +241,17 @@ def _in_force(rule: Any, own_date: dt.date) -> Text | None:
         return Text(en=f"not in force on {own_date}: the rule applied until {rule.effective_to}",
                     zh=f"不适用（已失效）：记录日期 {own_date}，规则至 {rule.effective_to} 止")
     return None
+
+
+def _other_stage(rule: Any, dump: dict) -> Text | None:
+    """The rule's ``stages:`` leave out the record's stage (the stage condition the compiler adds)."""
+    stage_field = kind_spec(rule.applies_to).stage_field
+    stage = dump.get(stage_field) if stage_field else None
+    if rule.stages is None or stage is None or stage in rule.stages:
+        return None
+    listed = ", ".join(rule.stages)
+    return Text(en=f'other stage: {stage_field} "{stage}" is not one of {listed}',
+                zh=f'不适用（阶段）：{stage_field} "{stage}" 不在 {listed} 之中')
 
 
 def _inapplicable(conditions: list[ConditionPart], where: PartScope) -> Text | None:

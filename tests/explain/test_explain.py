@@ -120,10 +120,11 @@ def test_a_loan_file_without_its_credit_report_shows_the_join_that_found_none(ex
 
 
 def test_other_stage_is_not_applicable(explainer):
-    rule = explainer.explain({**LOAN, "stage": "approved"}, as_of=AS_OF, rule_id="DDC-MAT-MISSING-CREDIT-REPORT").rules[0]
+    # due-diligence rules apply at every stage now (issue 17); a post-loan rule's stages leave pre-submission out
+    rule = explainer.explain(LOAN, as_of=AS_OF, rule_id="RM-DISBURSED-OVER-APPROVAL").rules[0]
     assert rule.status == "not_applicable"
-    assert rule.reason.en == 'other stage: stage "approved" == "pre_submission" → false'
-    assert rule.reason.zh == '不适用（阶段）：stage "approved" == "pre_submission" → 不成立'
+    assert rule.reason.en == 'other stage: stage "pre_submission" is not one of disbursed, post_loan'
+    assert rule.reason.zh == '不适用（阶段）：stage "pre_submission" 不在 disbursed, post_loan 之中'
 
 
 def test_not_in_force_and_other_kind_are_not_applicable(explainer):
