@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from api import console, errors
 from api.deps import AppState, EngineHolder
 from api.limits import BodyLimitMiddleware, RateLimiter
-from api.routes import admin, cases, catalog, check, decisions, health
+from api.routes import admin, backtests, cases, catalog, check, decisions, explain, health
 from api.routes import scans as scan_routes
+from conduct_engine import applog
 from conduct_engine.engine import Engine
 from conduct_engine.service import CheckService
 from conduct_engine.settings import Settings, load_settings
@@ -41,14 +42,16 @@ def build_app(settings: Settings, *, engine: Engine | None = None, store: Store 
                            settings.rules_dir, store)
     app.state.conduct = AppState(settings=settings, engines=engines, store=store,
                                  service=CheckService(engines.current, store),
-                                 rate_limiter=RateLimiter(settings.rate_limit),
+                                 rate_limiter=RateLimiter(settings.rate_limit, settings.auth_failure_limit,
+                                                          store.limits if store is not None else None),
                                  sessions=store.sessions if store is not None else MemorySessions())
     errors.install(app)
-    for module in (check, decisions, cases, catalog, admin, health):
+    for module in (check, explain, backtests, decisions, cases, catalog, admin, health):
         app.include_router(module.router)
     app.include_router(scan_routes.router)
     console.install(app)  # the web console under /ui: its pages, static files and HTML error pages
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
+                       max_nesting=settings.max_nesting)
     return app
 
 
@@ -56,4 +59,5 @@ def app_factory() -> FastAPI:
     """Zero-argument factory for uvicorn workers: everything from the settings (the store at its URL, auth
     unless ``$CONDUCT_AUTH`` is off); one Engine and one connection pool per worker process."""
     settings = load_settings()
+    applog.configure(settings)  # the application log of this worker: JSON lines, decisions and errors
     return build_app(settings, store=Store.open(settings.store_url()))

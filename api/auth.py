@@ -2,19 +2,24 @@
 work review cases), ``auditor`` (read all, scans), ``admin``.
 
 A key comes in ``X-API-Key`` (or ``Authorization: Bearer …``). No key: 401; a role beyond the key's: 403.
-Each key also has a request budget per minute (``$CONDUCT_RATE_LIMIT``, default 600): over it, 429.
+Each key also has a request budget per minute (``$CONDUCT_RATE_LIMIT``, default 600), and each client address a
+budget of failed authentications (``$CONDUCT_AUTH_FAILURE_LIMIT``, default 30): over either, 429. Both are
+counted in the store, so they hold across every worker process.
 With auth off (``conduct-check serve --no-auth``, for a local demo) every caller acts as ``local`` admin.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import OptionalStoreDep, RateLimiterDep, SettingsDep
 from conduct_engine.store import KeyInfo
+from conduct_engine.store.rate_windows import WINDOW_SECONDS
 
 ROLE_RANK = {"submitter": 0, "reviewer": 1, "auditor": 1, "admin": 2}
 
@@ -50,6 +55,11 @@ def _secret(request: Request) -> str | None:
     return None
 
 
+def _retry_after() -> int:
+    """Seconds until the next rate window opens."""
+    return max(1, WINDOW_SECONDS - int(time.time()) % WINDOW_SECONDS)
+
+
 def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting the given roles (admin is always admitted).
 
@@ -63,16 +73,20 @@ def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
         if not settings.auth:
             return LOCAL
         assert store is not None  # create_app refuses auth without a store
+        address = request.client.host if request.client else "unknown"
+        if await run_in_threadpool(rate_limiter.blocked, address):
+            raise HTTPException(429, f"Too many failed authentications from this address (more than "
+                                f"{rate_limiter.failures_per_minute} a minute); try again later",
+                                headers={"Retry-After": str(_retry_after())})
         secret = _secret(request)
-        if not secret:
-            raise HTTPException(401, "An API key is required (header X-API-Key)",
-                                headers={"WWW-Authenticate": "ApiKey"})
-        info: KeyInfo | None = store.keys.authenticate(secret)
+        info: KeyInfo | None = store.keys.authenticate(secret) if secret else None
         if info is None:
-            raise HTTPException(401, "Unknown or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
-        if not rate_limiter.allow(info.id):
+            await run_in_threadpool(rate_limiter.failed, address)
+            raise HTTPException(401, "Unknown or revoked API key" if secret else "An API key is required "
+                                "(header X-API-Key)", headers={"WWW-Authenticate": "ApiKey"})
+        if not await run_in_threadpool(rate_limiter.allow, info.id):
             raise HTTPException(429, f"Rate limit of {rate_limiter.per_minute} requests per minute "
-                                "exceeded for this key", headers={"Retry-After": "1"})
+                                "exceeded for this key", headers={"Retry-After": str(_retry_after())})
         if info.role not in allowed:
             raise HTTPException(403, f"This needs the role {' or '.join(sorted(allowed))}; the key is a {info.role}")
         return Principal(info.id, info.role, info.name, info.employee_id)

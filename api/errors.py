@@ -39,6 +39,14 @@ class InputError(ConductError):
         return self.errors
 
 
+class CodedHTTPException(HTTPException):
+    """An HTTP error answer with its own stable ``code`` (e.g. 429 ``too_many_jobs`` rather than ``rate_limited``)."""
+
+    def __init__(self, status_code: int, code: str, detail: str, headers: Mapping[str, str] | None = None):
+        super().__init__(status_code, detail, headers=dict(headers) if headers else None)
+        self.code = code
+
+
 def prefixed(errors: list[Item], prefix: str) -> list[Item]:
     """RecordError entries with ``prefix`` put before each loc (``(root)`` becomes the prefix itself)."""
     out = []

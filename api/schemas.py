@@ -9,6 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
 from conduct_engine.dates import parse_date
+from conduct_engine.records.base import FIRST_DAY, LAST_DAY
 from conduct_engine.results import Result, Text
 
 ResultV1 = Result
@@ -29,11 +30,15 @@ def _strict_date(value: Any) -> Any:
     if value is None:
         return value
     try:
-        return parse_date(value)
+        day = parse_date(value)
     except ValueError:
         shown = repr(value)[:40]
         raise PydanticCustomError("date_format", "as_of must be a date as YYYY-MM-DD, got {value}",
                                   {"value": shown}) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise PydanticCustomError("date_range", "as_of must be between 1900-01-01 and 2199-12-31, got {value}",
+                                  {"value": day.isoformat()})
+    return day
 
 
 AsOf = Annotated[dt.date | None, BeforeValidator(_strict_date)]

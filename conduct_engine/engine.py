@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from conduct_engine import error_codes
 from conduct_engine.dates import as_of_date, today
-from conduct_engine.errors import EngineError, RecordError
+from conduct_engine.errors import EngineError, PackError, RecordError
 from conduct_engine.facts import FactSet, context_facts, record_date, record_facts
 from conduct_engine.history import AggregateValue, HistoryIndex
 from conduct_engine.packs.compiler import build_ruleset
@@ -41,6 +41,8 @@ from conduct_engine.packs.model import (
     join_keys,
     record_copies,
 )
+from conduct_engine.packs.problems import ExprError
+from conduct_engine.packs.registration import registration_issues
 from conduct_engine.paths import get_path
 from conduct_engine.records import Context, parse_context, parse_record
 from conduct_engine.records.registry import kind_spec
@@ -90,7 +92,10 @@ class Engine:
         self._fields_read = {kind: {p for d in defs for p in d.refs.get(ANCHOR, set())}
                              for kind, defs in self._by_kind.items()}
         for kind in self._by_kind:  # register the default rulesets now: fail at start-up, not per request
-            self._ruleset(kind, None)
+            try:
+                self._ruleset(kind, None)
+            except (EngineError, ExprError) as exc:  # the loader's checks missed something: still file:line
+                raise PackError(registration_issues(self._by_kind[kind], exc, packs)) from None
 
     @classmethod
     def from_paths(cls, rules_dir: Path | str | None = None, *, only: Iterable[str] | None = None) -> Engine:

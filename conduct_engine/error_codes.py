@@ -25,6 +25,12 @@ NUMBER_TYPE = "number_type"  #: a money amount that is not a number
 FINITE_NUMBER = "finite_number"  #: a money amount that is negative, NaN or infinite
 UNKNOWN_CURRENCY = "unknown_currency"  #: a currency the packs have no rate for
 UNKNOWN_RULE = "unknown_rule"  #: a rule id that the loaded packs do not have
+WAIVER_EXPIRED = "waiver_expired"  #: a waiver whose expiry date is already past
+EMPTY_REFERENCE = "empty_reference"  #: a reference-data upload that would replace everything with nothing
+UNSUPPORTED_UPLOAD = "unsupported_upload"  #: an uploaded file of a type a scan cannot read
+UNKNOWN_PARAMETER = "unknown_parameter"  #: a backtest change names a parameter the packs do not have
+PARAMETER_TYPE = "parameter_type"  #: a backtest change gives a parameter a value of the wrong type
+OVERRIDE_SYNTAX = "override_syntax"  #: a backtest change that is not PARAM=VALUE or BRANCH:PARAM=VALUE
 
 # ---- the rule engine ------------------------------------------------------------------------------------
 ENGINE_ERROR = "engine_error"  #: the engine could not evaluate a record (the finding of its review violation)
@@ -57,7 +63,8 @@ METHOD_NOT_ALLOWED = "method_not_allowed"  #: 405
 CONFLICT = "conflict"  #: 409: the object is not in a state that allows this (a scan not done)
 PAYLOAD_TOO_LARGE = "payload_too_large"  #: 413: a body over the byte limit
 BATCH_TOO_LARGE = "batch_too_large"  #: 413: a batch over the record limit
-RATE_LIMITED = "rate_limited"  #: 429: over the key's request budget
+RATE_LIMITED = "rate_limited"  #: 429: over the key's request budget, or too many failed logins from an address
+TOO_MANY_JOBS = "too_many_jobs"  #: 429: the cap on concurrent scan/backtest jobs (per key or in all) is reached
 STORE_UNAVAILABLE = "store_unavailable"  #: 503: the database refused or lost the connection
 INTERNAL_ERROR = "internal_error"  #: 500: a bug; logged, never shown
 

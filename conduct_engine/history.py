@@ -85,8 +85,10 @@ class HistoryIndex:
         self._index[name] = index
         return index
 
-    def aggregate(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date) -> AggregateValue | None:
-        """The aggregate for a record (None when a key field of the record is missing)."""
+    def window_rows(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date
+                    ) -> list[tuple[int, Any, str]] | None:
+        """The history rows in a record's window, as (day ordinal, value, record id) in date order; None when
+        a key field of the record is missing. What :meth:`aggregate` totals (and ``explain`` lists)."""
         parts = [get_path(dump, rec_field) for rec_field in agg.match.values()]
         if any(p is None or p == [] for p in parts):
             return None
@@ -102,13 +104,21 @@ class HistoryIndex:
             hi = bisect.bisect_right(days, today + agg.after_days)
             lo = bisect.bisect_right(days, today - agg.within_days)
             rows += [r for r in key_rows[lo:hi] if not (kind == agg.over and r[2] == own_id)]
+        return rows
+
+    def aggregate(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date) -> AggregateValue | None:
+        """The aggregate for a record (None when a key field of the record is missing)."""
+        rows = self.window_rows(name, agg, kind, dump, day)
+        if rows is None:
+            return None
+        today = day.toordinal()
         if agg.latest:
             earlier = [r for r in rows if r[0] <= today]
             if not earlier:
                 return None
             last = max(earlier, key=lambda r: (r[0], r[2]))
             return AggregateValue(float((dt.date.fromordinal(last[0]) - EPOCH).days), [last[2]])
-        own = _measure(agg, dump) if agg.include_self and kind == agg.over and _passes(agg, dump) else None
+        own = own_value(agg, kind, dump)
         values = [r[1] for r in rows] + ([own] if own is not None else [])
         if agg.count_distinct:
             total = float(len(set(values)))
@@ -125,6 +135,11 @@ class AggregateValue:
 
     value: float
     record_ids: list[str]
+
+
+def own_value(agg: Aggregate, kind: str, dump: dict) -> Any:
+    """What the record itself adds to its own window (None when it does not count)."""
+    return _measure(agg, dump) if agg.include_self and kind == agg.over and _passes(agg, dump) else None
 
 
 def _measure(agg: Aggregate, dump: dict) -> Any:

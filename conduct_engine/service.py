@@ -123,10 +123,17 @@ class CheckService:
                                      for result, dump in zip(shown, dumps, strict=True)], actor, cases)
         for result, dump in zip(results, dumps, strict=True):
             counterparty = dump.get("counterparty") or dump.get("borrower") or {}
+            if not isinstance(counterparty, dict):
+                counterparty = {}
+            fields = {"event": "decision", "decision_id": result.decision_id, "kind": result.kind,
+                      "record": mask(result.record_id), "decision": result.decision,
+                      "employee": dump.get("employee_id", "-"), "actor": actor or "-", "channel": channel,
+                      "dry_run": dry_run, "client": mask(counterparty.get("client_id") or dump.get("client_id")),
+                      "name": mask(counterparty.get("name")), "rules": [v.rule_id for v in result.violations],
+                      "waived": [v.rule_id for v in result.waived], "pack": result.pack.digest}
             log.info("decision %s %s %s %s employee=%s client=%s name=%s rules=%s", result.decision_id,
-                     result.kind, mask(result.record_id), result.decision, dump.get("employee_id", "-"),
-                     mask(counterparty.get("client_id") or dump.get("client_id")), mask(counterparty.get("name")),
-                     ",".join(v.rule_id for v in result.violations) or "-")
+                     result.kind, fields["record"], result.decision, fields["employee"], fields["client"],
+                     fields["name"], ",".join(fields["rules"]) or "-", extra={"fields": fields})
         return results
 
     def _history(self, engine: Engine, dump: dict, day: dt.date) -> HistoryIndex:

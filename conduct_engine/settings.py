@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, PositiveInt, ValidationError
+from pydantic import Field, PositiveInt, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from conduct_engine import error_codes
@@ -32,7 +32,15 @@ class Settings(BaseSettings):
     auth: bool = Field(True, description="require API keys (off only for a local demo)")
     max_body_bytes: PositiveInt = Field(2_000_000, description="largest HTTP request body")
     max_batch: PositiveInt = Field(500, description="most records in one batch request")
-    rate_limit: PositiveInt = Field(600, description="requests per minute per API key")
+    rate_limit: PositiveInt = Field(600, description="requests per minute per API key (shared by every worker "
+                                    "process: counted in the store)")
+    auth_failure_limit: PositiveInt = Field(30, description="failed authentications per minute from one client "
+                                            "address before it gets 429 (counted in the store)")
+    max_jobs_per_key: PositiveInt = Field(2, description="scan/backtest jobs one API key may run at once")
+    max_jobs: PositiveInt = Field(4, description="scan/backtest jobs that may run at once in all")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="level of the application log (JSON lines: decisions and errors)")
+    log_file: Path | None = Field(None, description="where the application log goes; default standard error")
     max_yaml_nodes: PositiveInt = Field(100_000, description="most YAML nodes of an input, after aliases are expanded")
     max_nesting: PositiveInt = Field(64, description="deepest nesting of a JSON or YAML input")
     max_document_bytes: PositiveInt = Field(64_000_000, description="largest input file read whole (records, "
@@ -42,11 +50,18 @@ class Settings(BaseSettings):
     max_field_chars: PositiveInt = Field(131_072, description="longest CSV field or XLSX cell of a scan input")
     max_row_chars: PositiveInt = Field(2_000_000, description="longest line of a JSON Lines or CSV scan input")
     ui_session_minutes: PositiveInt = Field(480, description="how long a web-console sign-in lasts (minutes)")
+    max_backtest_jobs: PositiveInt = Field(4, description="backtest jobs queued or running at once, in all")
+    max_backtest_jobs_per_key: PositiveInt = Field(2, description="backtest jobs queued or running at once, per key")
     scan_root: Path | None = Field(None, description="server paths a scan may read; default data_dir/imports")
     case_min_precision: float = Field(0.5, ge=0, le=1, description="rules whose review-case precision is under "
                                       "this are listed as tuning candidates in the rule-quality report")
     test_database_url: str = Field("postgresql+psycopg://postgres@127.0.0.1:5432/test",
                                    description="PostgreSQL server the store tests also run against")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
     def store_url(self) -> str:
         """``database_url``, else a SQLite file ``conduct.db`` in ``data_dir`` (created if missing)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,7 +149,7 @@ class _Loader(yaml.SafeLoader):
                 raise self._fail(key, "yaml.complex_key", "a mapping key must be a plain value, not a list or mapping")
             if key.tag == _MERGE:
                 continue
-            marker = (key.tag, self._scalar(key))
+            marker = (key.tag, key.value if key.tag == _CORE + "str" else self._scalar(key))
             if marker in seen:
                 raise self._fail(key, "duplicate_key", f"duplicate key {key.value[:60]!r} "
                                  f"(first given at line {seen[marker]})")
@@ -170,12 +171,20 @@ class _Loader(yaml.SafeLoader):
                                                     node.start_mark) from None
 
 
-def load_yaml(text: str, *, name: str, max_nodes: int, max_depth: int = 64) -> Any:
-    """The data of one YAML document, within the limits (:class:`UntrustedInputError` otherwise)."""
+def load_yaml(text: str, *, name: str, max_nodes: int, max_depth: int = 64,
+              build: Callable[[Node, Callable[[Node], Any]], Any] | None = None) -> Any:
+    """The data of one YAML document, within the limits (:class:`UntrustedInputError` otherwise).
+
+    ``build(node, construct)``, when given, makes the data from the checked node tree instead of PyYAML
+    (the pack reader keeps line numbers this way); ``construct`` builds one scalar node.
+    """
     loader = None
     try:
         loader = _Loader(text, name, max_nodes, max_depth)
-        return loader.get_single_data()
+        if build is None:
+            return loader.get_single_data()
+        node = loader.get_single_node()
+        return None if node is None else build(node, loader.construct_object)
     except UntrustedInputError:
         raise
     except yaml.MarkedYAMLError as exc:

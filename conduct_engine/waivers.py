@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from conduct_engine import error_codes
@@ -11,6 +12,21 @@ from conduct_engine.subjects import subjects_of
 
 if TYPE_CHECKING:
     from conduct_engine.store.waivers import Waiver
+
+
+def waiver_problems(rule_id: str, expires_on: dt.date, rules: Collection[str], today: dt.date) -> list[dict[str, str]]:
+    """Why a new waiver cannot be granted (SPEC §12): a rule id the packs do not have (a rule family's prefix
+    counts), or an expiry already past. Each problem is ``{loc, msg, type}``; empty when it can be granted."""
+    from conduct_engine.packs.problems import did_you_mean
+    problems = []
+    if rule_id not in rules and not any(r.startswith(rule_id + "-") for r in rules):
+        hint = did_you_mean(rule_id, rules)
+        problems.append({"loc": "rule_id", "msg": f"unknown rule id {rule_id[:120]!r}"
+                         + (f" (did you mean {hint}?)" if hint else ""), "type": error_codes.UNKNOWN_RULE})
+    if expires_on < today:
+        problems.append({"loc": "expires_on", "msg": f"the waiver would already be expired: {expires_on.isoformat()} "
+                         f"is before today ({today.isoformat()})", "type": error_codes.WAIVER_EXPIRED})
+    return problems
 
 
 def _covers(waiver: Waiver, rule_id: str, record: dict, as_of: dt.date) -> bool:

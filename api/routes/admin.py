@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Principal, require
@@ -13,8 +13,10 @@ from api.deps import EngineDep, EngineHolderDep, StoreDep
 from api.errors import InputError, error_response, prefixed
 from api.schemas import COMMON_RESPONSES, error_responses
 from conduct_engine import error_codes
+from conduct_engine.dates import today
 from conduct_engine.errors import PackError, RecordError
 from conduct_engine.records import parse_context
+from conduct_engine.waivers import waiver_problems
 
 router = APIRouter(prefix="/v1", tags=["admin"], responses=COMMON_RESPONSES)
 Admin = Annotated[Principal, Depends(require("admin"))]
@@ -46,10 +48,11 @@ class KeyRequestV1(BaseModel):
 @router.post("/waivers", status_code=201)
 def create_waiver(body: WaiverV1, caller: Admin, engine: EngineDep, store: StoreDep) -> dict[str, Any]:
     """Grant a waiver (the rule id must exist)."""
-    if body.rule_id not in engine.packs.rules and not any(r.startswith(body.rule_id + "-") for r in engine.packs.rules):
-        raise InputError([{"loc": "rule_id", "msg": f"unknown rule id {body.rule_id!r}", "type": error_codes.UNKNOWN_RULE}])
+    problems = waiver_problems(body.rule_id, body.expires_on, engine.packs.rules, today())
     if not body.record_id and not body.subject:
-        raise InputError([{"loc": "record_id", "msg": "give a record_id or a subject", "type": error_codes.MISSING}])
+        problems.append({"loc": "record_id", "msg": "give a record_id or a subject", "type": error_codes.MISSING})
+    if problems:
+        raise InputError(problems)
     return store.waivers.add(created_by=caller.id, **body.model_dump()).to_dict()
 
 
@@ -89,13 +92,23 @@ def revoke_key(key_id: str, caller: Admin, store: StoreDep) -> dict[str, Any]:
 
 
 @router.put("/reference")
-def load_reference(body: dict[str, Any], caller: Admin, store: StoreDep) -> dict[str, Any]:
-    """Replace the reference data in force (employees, parties, clients, applications, …)."""
+def load_reference(body: dict[str, Any], caller: Admin, store: StoreDep,
+                   allow_empty: Annotated[bool, Query(description="Allow a body with no entries at all: clear "
+                                                      "the reference data on purpose")] = False) -> dict[str, Any]:
+    """Replace the reference data in force (employees, parties, clients, applications, …).
+
+    A body with no entries would replace everything with nothing: 422, unless ``?allow_empty=true``.
+    """
     try:
         ctx = parse_context(body)
     except RecordError as exc:
         raise InputError(prefixed(exc.errors, "reference")) from None
-    seq = store.reference.load(ctx.model_dump(mode="json", exclude_none=True, by_alias=True), caller.id)
+    data = ctx.model_dump(mode="json", exclude_none=True, by_alias=True)
+    if not allow_empty and not any(v for v in data.values() if isinstance(v, (list, dict))):
+        raise InputError([{"loc": "body", "msg": "the reference data has no entries and would replace everything "
+                           "in force with nothing; send ?allow_empty=true to clear it on purpose",
+                           "type": error_codes.EMPTY_REFERENCE}])
+    seq = store.reference.load(data, caller.id)
     return {"loaded": seq, "counts": {k: len(v) for k, v in body.items() if isinstance(v, list)}}
 
 

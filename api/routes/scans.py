@@ -11,17 +11,21 @@ from fastapi.responses import FileResponse
 
 from api.auth import Principal, require
 from api.deps import EngineDep, SettingsDep
-from api.errors import InputError
+from api.errors import CodedHTTPException, InputError
 from api.schemas import COMMON_RESPONSES, error_responses
 from conduct_engine import error_codes
 from conduct_engine.dates import parse_date, today
+from conduct_engine.job_slots import JobCapError, JobSlots
+from conduct_engine.records.base import FIRST_DAY, LAST_DAY
 from conduct_engine.reports import FORMATS, MEDIA_TYPES
 from conduct_engine.scan import ScanInputError, jobs
 from conduct_engine.scan.mapping import Mapping
+from conduct_engine.scan.readers import SUFFIXES, expand
 from conduct_engine.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["scans"], responses=COMMON_RESPONSES)
 Auditor = Annotated[Principal, Depends(require("auditor"))]
+_MAPPING_SUFFIXES = (".yaml", ".yml", ".json")
 _SUFFIX = {"jsonl": "jsonl", "csv": "csv", "sarif": "sarif.json", "junit": "junit.xml", "html": "html", "xlsx": "xlsx"}
 
 
@@ -30,14 +34,42 @@ def _bad(loc: str, msg: str) -> InputError:
 
 
 def _server_path(settings: Settings, raw: str, loc: str) -> Path:
-    """A server-side path inside the import folder, ``settings.imports_root()`` (403 outside it, 422 when missing)."""
+    """A server-side path inside the import folder, ``settings.imports_root()``, symlinks resolved (403 outside
+    it, 422 when missing or unreadable); messages name the path as given, never the folder on the server."""
     root = settings.imports_root()
-    path = (root / raw).resolve()  # a relative path is taken under the root; an absolute one stays as given
+    if "\x00" in raw or not raw.strip():
+        raise _bad(loc, "A server-side path must be a non-empty path without NUL characters")
+    try:
+        path = (root / raw).resolve()  # a relative path is taken under the root; an absolute one stays as given
+    except (OSError, RuntimeError, ValueError):
+        raise _bad(loc, f"Cannot resolve the path {raw[:200]!r}") from None
     if path != root and root not in path.parents:
-        raise HTTPException(403, f"Server-side paths must be inside the import folder {root}")
+        raise HTTPException(403, "Server-side paths must be inside the import folder (symlinks included)")
     if not path.exists():
-        raise _bad(loc, f"No such file or directory in the import folder: {raw}")
+        raise _bad(loc, f"No such file or directory in the import folder: {raw[:200]}")
     return path
+
+
+def _inputs_under_root(settings: Settings, path: Path, raw: str) -> list[Path]:
+    """The files a server-side scan reads, each resolved and checked to lie in the import folder."""
+    try:
+        files = expand([str(path)], root=settings.imports_root())
+    except ScanInputError as exc:
+        if "outside" in str(exc):
+            raise HTTPException(403, f"{raw[:200]}: {str(exc).split(': ', 1)[-1]}") from None
+        raise _bad("path", f"{raw[:200]}: {str(exc).split(': ', 1)[-1]}") from None
+    return files
+
+
+def _upload(root: Path, upload: UploadFile, loc: str, suffixes: tuple[str, ...], default: str) -> Path:
+    """Save an upload under a safe name, refusing file types a scan cannot read (422 before anything is kept)."""
+    name = jobs.upload_name(upload.filename, "" if upload.filename else default)  # ".." is no name, not the default
+    lowered = name.lower().removesuffix(".gz") if loc == "file" else name.lower()
+    if not lowered.endswith(suffixes):
+        raise InputError([{"loc": loc, "msg": f"unsupported file type {name[:120]!r}; use one of "
+                           f"{', '.join(suffixes)}" + (" (optionally .gz)" if loc == "file" else ""),
+                           "type": error_codes.UNSUPPORTED_UPLOAD}])
+    return jobs.save_upload(root, name, upload.file)
 
 
 def _job(settings: Settings, job_id: str) -> Path:
@@ -64,21 +96,30 @@ def create_scan(caller: Auditor, settings: SettingsDep, engine: EngineDep,
     try:
         day = parse_date(as_of) if as_of else today()
     except ValueError:
-        raise _bad("as_of", f"as_of must be a date YYYY-MM-DD, got {as_of!r}") from None
-    inputs = [_server_path(settings, path, "path")] if path is not None else []
+        raise _bad("as_of", f"as_of must be a date YYYY-MM-DD, got {str(as_of)[:40]!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise _bad("as_of", f"as_of must be between 1900-01-01 and 2199-12-31, got {day.isoformat()}")
+    inputs = _inputs_under_root(settings, _server_path(settings, path, "path"), path) if path is not None else []
     map_file = _server_path(settings, mapping_path, "mapping_path") if mapping_path else None
+    shown = mapping_path
     root = jobs.jobs_dir(settings.data_dir)
     if file is not None:
-        inputs = [jobs.save_upload(root, file.filename or "upload.csv", file.file)]
+        inputs = [_upload(root, file, "file", SUFFIXES, "upload.csv")]
     if mapping is not None:
-        map_file = jobs.save_upload(root, mapping.filename or "mapping.yaml", mapping.file)
+        map_file = _upload(root, mapping, "mapping", _MAPPING_SUFFIXES, "mapping.yaml")
+        shown = map_file.name
     rules_dir = str(settings.rules_dir)
     if map_file is not None:
-        try:
-            Mapping.load(map_file, engine.packs.fx)  # a bad mapping fails now, not in the job
+        try:  # a bad mapping fails now, not in the job; named as the client named it, never by its server path
+            Mapping.load(map_file, engine.packs.fx, shown_as=shown)
         except ScanInputError as exc:
             raise _bad("mapping", str(exc)) from None
-    job_id = jobs.submit(settings.data_dir, inputs, mapping=map_file, as_of=day, rules_dir=rules_dir, owner=caller.id)
+    slots = JobSlots(jobs.slots_dir(settings.data_dir), per_key=settings.max_jobs_per_key, total=settings.max_jobs)
+    try:
+        job_id = jobs.submit(settings.data_dir, inputs, mapping=map_file, as_of=day, rules_dir=rules_dir,
+                             owner=caller.id, slots=slots)
+    except JobCapError as exc:
+        raise CodedHTTPException(429, exc.code, exc.message, headers={"Retry-After": "10"}) from None
     return {"id": job_id, "status": "queued", "links": {"self": f"/v1/scans/{job_id}",
                                                          "report": f"/v1/scans/{job_id}/report?format=html"}}
 

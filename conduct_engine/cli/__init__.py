@@ -11,9 +11,11 @@ import typer
 
 from conduct_engine.cli.admin import keys_app, reference_app, waivers_app
 from conduct_engine.cli.audit import audit_app
+from conduct_engine.cli.backtest import backtest
 from conduct_engine.cli.cases import cases_app, report_app
 from conduct_engine.cli.check import check, schema
 from conduct_engine.cli.common import EXIT_BAD_INPUT, err
+from conduct_engine.cli.explain import explain
 from conduct_engine.cli.rules import rules_app
 from conduct_engine.cli.serve import serve
 from conduct_engine.errors import ConductError
@@ -32,6 +34,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
 app.add_typer(report_app, name="report")
 app.command("scan")(scan)
+app.command()(explain)
+app.command()(backtest)
 
 
 def main() -> None:

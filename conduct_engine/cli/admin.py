@@ -67,16 +67,22 @@ def waivers_add(rule_id: Annotated[str, typer.Option("--rule")],
                 subject: Annotated[str | None, typer.Option("--subject", help="Employee or borrower id.")] = None,
                 pack: PackOpt = None) -> None:
     """Grant a waiver for a rule, on one record or one subject, until it expires."""
-    from conduct_engine.dates import parse_date
+    from conduct_engine.dates import parse_date, today
+    from conduct_engine.waivers import waiver_problems
     engine = engine_or_exit(pack)
-    if rule_id not in engine.packs.rules:
-        from conduct_engine.packs.problems import did_you_mean
-        hint = did_you_mean(rule_id, engine.packs.rules)
-        err.print(f"unknown rule {rule_id}" + (f" (did you mean {hint}?)" if hint else ""), markup=False)
+    try:
+        expiry = parse_date(expires_on)
+    except ValueError:
+        err.print(f"--expires: not a date YYYY-MM-DD: {expires_on[:40]!r}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    problems = waiver_problems(rule_id, expiry, engine.packs.rules, today())
+    if problems:
+        for problem in problems:
+            err.print(f"{problem['loc']}: {problem['msg']}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     try:
         waiver = open_store().waivers.add(rule_id=rule_id, reason=reason, approver=approver, record_id=record_id,
-                                      subject=subject, expires_on=parse_date(expires_on), created_by="cli")
+                                      subject=subject, expires_on=expiry, created_by="cli")
     except ValueError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -101,7 +107,9 @@ def waivers_revoke(waiver_id: str) -> None:
 
 
 @reference_app.command("load")
-def reference_load(file: Annotated[str, typer.Argument(help="JSON or YAML reference data (SPEC §3.3).")]) -> None:
+def reference_load(file: Annotated[str, typer.Argument(help="JSON or YAML reference data (SPEC §3.3).")],
+                   allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Clear the reference data "
+                                                             "with a file that has no entries.")] = False) -> None:
     """Load reference data into the store; it is used by every check from now on."""
     from conduct_engine.inputs import read_mapping
     from conduct_engine.records import parse_context
@@ -110,6 +118,10 @@ def reference_load(file: Annotated[str, typer.Argument(help="JSON or YAML refere
     except RecordError as exc:
         raise bad_input(exc) from None
     data = ctx.model_dump(mode="json", exclude_none=True, by_alias=True)
+    if not allow_empty and not any(v for v in data.values() if isinstance(v, (list, dict))):
+        err.print(f"{file}: the reference data has no entries and would replace everything in force with nothing; "
+                  "give --allow-empty to clear it on purpose", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
     seq = open_store().reference.load(data, "cli")
     counts = ", ".join(f"{len(v)} {k}" for k, v in data.items() if v)
     out.print(f"reference data load {seq}: {counts or 'empty'}", markup=False)

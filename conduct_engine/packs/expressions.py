@@ -25,9 +25,11 @@ from typing import Any
 
 from conduct_engine.dates import day_number, parse_date
 from conduct_engine.packs.fields import FieldType, lookup
+from conduct_engine.packs.limits import MAX_CONDITION_CHARS, MAX_DEPTH, arith_operand, check_size, engine_number
 from conduct_engine.packs.model import RECORD_COPY, engine_path
 from conduct_engine.packs.problems import ExprError, did_you_mean
 from conduct_engine.packs.regex import check_pattern, to_engine_pattern
+from conduct_engine.packs.regex_probe import engine_matches
 from conduct_engine.packs.typecheck import Ref, check_types
 
 MAX_SLOTS = 30
@@ -66,6 +68,9 @@ def parse(text: str) -> ast.expr:
     """Parse a condition into an AST, or raise ExprError with the syntax problem."""
     if not isinstance(text, str) or not text.strip():
         raise ExprError("condition.empty", "condition is empty")
+    if len(text) > MAX_CONDITION_CHARS:
+        raise ExprError("condition.too_long", f"condition of {len(text):,} characters (at most "
+                        f"{MAX_CONDITION_CHARS:,})", "split the rule, or name a list as a parameter")
     source = " ".join(line.strip() for line in text.strip().splitlines())
     try:
         tree = ast.parse(source, mode="eval")
@@ -73,6 +78,10 @@ def parse(text: str) -> ast.expr:
         hint = "from_ (a field named like a Python keyword takes a trailing _)" if " from " in f" {source} " else None
         raise ExprError("condition.syntax", f"cannot parse condition: {exc.msg} at column {exc.offset}",
                         hint) from None
+    except (RecursionError, MemoryError):
+        raise ExprError("condition.too_deep", f"condition nested too deeply to read (at most {MAX_DEPTH} levels)",
+                        "fewer nested not/parentheses; split the rule") from None
+    check_size(tree.body)
     return tree.body
 
 
@@ -119,7 +128,7 @@ class _Compiler:
         """Resolve a node to a Ref, a constant, or an arithmetic tuple."""
         if isinstance(node, ast.Constant):
             if isinstance(node.value, (str, int, float, bool)) or node.value is None:
-                return node.value
+                return engine_number(node.value)
             raise ExprError("condition.constant", f"unsupported constant {node.value!r}")
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             value = self.operand(node.operand)
@@ -131,7 +140,7 @@ class _Compiler:
         if isinstance(node, ast.Name) and node.id in _NAMED_CONSTANTS:
             return _NAMED_CONSTANTS[node.id]
         if isinstance(node, ast.Name) and node.id in self.scope.params and node.id not in self.scope.fields:
-            return self.scope.params[node.id]
+            return engine_number(self.scope.params[node.id])
         if isinstance(node, (ast.Name, ast.Attribute)):
             path = self._dotted(node)
             if path is None:
@@ -152,10 +161,13 @@ class _Compiler:
     def _arith(self, op: str, left: Any, right: Any) -> Any:
         """Fold constants (the engine never matches arithmetic on two constants); check divisors."""
         numbers = (int, float)
+        for side in (left, right):
+            arith_operand(side)
         if op == "$div" and not (isinstance(right, numbers) and not isinstance(right, bool) and right != 0):
             raise ExprError("condition.arith", "divide only by a non-zero number constant")
         if all(isinstance(v, numbers) and not isinstance(v, bool) for v in (left, right)):
-            return {"$add": left + right, "$sub": left - right, "$mul": left * right, "$div": left / right}[op]
+            folded = {"$add": left + right, "$sub": left - right, "$mul": left * right, "$div": left / right}[op]
+            return engine_number(folded)
         if op == "$div":
             right = float(right)  # an integer divisor makes the engine truncate (7 / 2 == 3)
         return ("arith", op, left, right)
@@ -326,7 +338,12 @@ class _Compiler:
                 raise ExprError("condition.call", "matches() takes a text field of this fact")
             error, hint = check_pattern(node.args[1].value)
             if error:
-                raise ExprError("condition.regex", f"pattern {node.args[1].value!r}: {error}", hint)
+                raise ExprError("condition.regex", f"pattern {node.args[1].value[:80]!r}: {error}", hint)
+            fires, sample = engine_matches(node.args[1].value)
+            if not fires:
+                raise ExprError("condition.regex", f"pattern {node.args[1].value[:80]!r}: the engine cannot match "
+                                f"it (it does not match {str(sample)[:40]!r}, which the pattern describes)",
+                                "a shorter pattern; at most 200 repeats of one character in a row")
             self.slots += 1
             return {"$mt": {ref.path: to_engine_pattern(node.args[1].value)}}
         if name == "contains":

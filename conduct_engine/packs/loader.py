@@ -10,7 +10,8 @@ issues instead of stopping at the first:
 5. ``derived``    — derived values: kinds, names, and their expressions compiled
 6. ``compile``    — every rule expanded, shape-checked, its id, standards, kind and stages checked, its conditions
                     compiled to durable_rules JSON (fields, enums, regexes, limits)
-7. ``templates``  — every message placeholder names something the rule can fill
+7. ``limits``     — what the engine cannot hold: too many rules for one kind, rules broken by branch parameters
+8. ``templates``  — every message placeholder names something the rule can fill
 
 A pack with any error does not load at all (``PackError`` lists every issue).
 """
@@ -28,7 +29,7 @@ from pydantic import ValidationError
 from conduct_engine.errors import PackError, PackIssue
 from conduct_engine.packs import schema
 from conduct_engine.packs.checks import check_aggregate, check_rule, check_stages, check_templates, param_type_ok
-from conduct_engine.packs.compiler import compile_rule
+from conduct_engine.packs.compiler import MAX_RULES_PER_RULESET, compile_rule
 from conduct_engine.packs.derived import compile_derived
 from conduct_engine.packs.expand import expand
 from conduct_engine.packs.fields import FactSchema, catalog, record_kinds
@@ -242,6 +243,31 @@ def _compile_rule(ctx: LoadContext, file: str, node: LineDict, line: int, rule_r
     return []
 
 
+def _limits(ctx: LoadContext) -> None:
+    """What the engine cannot hold: more than MAX_RULES_PER_RULESET rules for one record kind (each kind is one
+    ruleset; past 511 children of one node it hangs), and rules that break once a branch overrides a parameter."""
+    by_kind: dict[str, list[RuleDef]] = {}
+    for rdef in ctx.rules.values():
+        by_kind.setdefault(rdef.rule.applies_to, []).append(rdef)
+    for kind, defs in sorted(by_kind.items()):
+        if len(defs) > MAX_RULES_PER_RULESET:
+            first = defs[MAX_RULES_PER_RULESET]
+            ctx.issues.append(PackIssue(first.file, first.line, "ruleset.too_large",
+                                        f"{len(defs)} rules for record kind {kind!r}; the engine takes at most "
+                                        f"{MAX_RULES_PER_RULESET} per kind (this is rule {MAX_RULES_PER_RULESET + 1}, "
+                                        f"{first.rule.id})", "merge rules with 'in' lists or expand, or drop some"))
+    for branch, overrides in sorted(ctx.branches.items()):
+        params = {**ctx.parameters, **overrides}
+        for rdef in ctx.rules.values():
+            if not rdef.params_used & set(overrides):
+                continue
+            try:
+                compile_rule(rdef.rule, params, ctx.aggregates, ctx.derived)
+            except ExprError as exc:
+                ctx.issues.append(PackIssue(rdef.file, rdef.line, exc.code, f"rule {rdef.rule.id} with the "
+                                            f"parameters of branch {branch!r}: {exc.message}", exc.hint))
+
+
 def _templates(ctx: LoadContext) -> None:
     for rule_id, rdef in ctx.rules.items():
         rdef.placeholders, issues = check_templates(rdef.file, ctx.rule_nodes[rule_id], rdef.rule, rdef.joins,
@@ -257,6 +283,7 @@ STAGES: tuple[tuple[str, Callable[[LoadContext], None]], ...] = (
     ("aggregates", _aggregates),
     ("derived", _derived),
     ("compile", _compile),
+    ("limits", _limits),
     ("templates", _templates),
 )
 

@@ -11,6 +11,14 @@ from pydantic import ValidationError
 from conduct_engine.errors import PackIssue
 from conduct_engine.packs.problems import did_you_mean
 from conduct_engine.packs.yaml_lines import DuplicateKeyError, LineDict, LineList, load_yaml_with_lines
+from conduct_engine.untrusted import Limits, UntrustedInputError
+
+_YAML_HINTS = {
+    "yaml.too_many_nodes": "anchors and aliases (&a / *a) expand: write the values out, or split the file",
+    "yaml.recursive_alias": "an alias cannot refer to the node it is inside",
+    "yaml.custom_tag": "plain YAML only: strings, numbers, booleans, lists and mappings",
+    "duplicate_key": "YAML would silently keep the last one; remove one of them",
+}
 
 
 def line_of(node: Any, loc: tuple) -> int:
@@ -54,10 +62,23 @@ def shape_issues(file: str, node: Any, exc: ValidationError, model: type, prefix
 def read_yaml(path: Path, root: Path, issues: list[PackIssue]) -> Any:
     """One YAML file with line numbers, or None with the problem appended to ``issues``."""
     rel = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
+    limits = Limits.load()
     try:
-        return load_yaml_with_lines(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > limits.document_bytes:
+            issues.append(PackIssue(rel, 1, "yaml.too_large", f"larger than {limits.document_bytes:,} bytes "
+                                    "(CONDUCT_MAX_DOCUMENT_BYTES)"))
+            return None
+        return load_yaml_with_lines(path.read_text(encoding="utf-8"), name=rel, max_nodes=limits.yaml_nodes,
+                                    max_depth=limits.nesting)
+    except UntrustedInputError as exc:
+        code = "yaml.duplicate_key" if exc.code == "duplicate_key" else exc.code
+        issues.append(PackIssue(rel, exc.line or 1, code if "." in code else f"yaml.{code}", exc.detail(),
+                                _YAML_HINTS.get(exc.code)))
     except DuplicateKeyError as exc:
         issues.append(PackIssue(rel, exc.line, "yaml.duplicate_key", str(exc)))
+    except RecursionError:
+        issues.append(PackIssue(rel, 1, "yaml.too_deep", "nested too deeply to read"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         issues.append(PackIssue(rel, (mark.line + 1) if mark else 1, "yaml.syntax", str(exc).splitlines()[0]))

@@ -13,19 +13,26 @@ import sqlite3
 import threading
 import traceback
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from conduct_engine.dates import parse_date
+from conduct_engine.job_slots import JobSlots
 from conduct_engine.scan import ScanInputError
 
 _ID = re.compile(r"[0-9a-f]{32}")
 RESULTS = "results.checkpoint"
 
 
-def jobs_dir(data_dir: Path) -> Path:
-    """Where the jobs live."""
-    return data_dir / "scans" / "jobs"
+def jobs_dir(data_dir: Path, family: str = "scans") -> Path:
+    """Where the jobs of a family live (``scans``; ``backtests`` reuse this machinery)."""
+    return data_dir / family / "jobs"
+
+
+def update_state(job: Path, **changes: Any) -> dict[str, Any]:
+    """Change fields of a job's state file (atomically); the new state."""
+    return _write_state(job, **changes)
 
 
 def _write_state(job: Path, **changes: Any) -> dict[str, Any]:
@@ -42,27 +49,58 @@ def read_state(job: Path) -> dict[str, Any]:
     return json.loads((job / "job.json").read_text(encoding="utf-8"))
 
 
-def job_path(data_dir: Path, job_id: str) -> Path | None:
+def job_path(data_dir: Path, job_id: str, family: str = "scans") -> Path | None:
     """A job's directory, or None for an unknown (or malformed) id."""
     if not _ID.fullmatch(job_id):
         return None
-    path = jobs_dir(data_dir) / job_id
+    path = jobs_dir(data_dir, family) / job_id
     return path if (path / "job.json").exists() else None
 
 
+def slots_dir(data_dir: Path) -> Path:
+    """Where the slots of running jobs (scans, backtests) live: one folder, so the cap in all covers both."""
+    return data_dir / "scans" / "slots"
+
+
 def submit(data_dir: Path, inputs: list[Path], *, mapping: Path | None, as_of: dt.date, rules_dir: str | None,
-           owner: str, workers: int = 1) -> str:
-    """Start a scan job in a new process; returns its id at once."""
-    job_id = uuid.uuid4().hex
-    job = jobs_dir(data_dir) / job_id
-    job.mkdir(parents=True)
-    _write_state(job, id=job_id, status="queued", owner=owner, inputs=[str(p) for p in inputs],
+           owner: str, workers: int = 1, slots: JobSlots | None = None) -> str:
+    """Start a scan job in a new process; returns its id at once.
+
+    With ``slots``, the job takes one of them first (JobCapError, nothing started, when none is free).
+    """
+    return spawn(jobs_dir(data_dir), run_job, slots=slots, family="scan", owner=owner, inputs=[str(p) for p in inputs],
                  mapping=str(mapping) if mapping else None, as_of=as_of.isoformat(), rules_dir=rules_dir,
-                 workers=workers, total=None, error=None,
-                 created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    process = multiprocessing.get_context("spawn").Process(target=run_job, args=(str(job),), daemon=True)
-    process.start()
-    threading.Thread(target=process.join, daemon=True).start()  # reap it when it ends
+                 workers=workers, total=None, error=None)
+
+
+def spawn(root: Path, target: Callable[[str], None], *, slots: JobSlots | None = None, family: str = "scan",
+          **state: Any) -> str:
+    """Start ``target(job_dir)`` in a new process on a new job under ``root`` with ``state``; returns its id.
+
+    With ``slots``, the job takes one of them first (JobCapError, nothing started, when none is free) and gives
+    it back when its process ends.
+    """
+    job_id = uuid.uuid4().hex
+    job = root / job_id
+
+    def launch() -> int:
+        job.mkdir(parents=True)
+        _write_state(job, id=job_id, status="queued", **state,
+                     created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        process = multiprocessing.get_context("spawn").Process(target=target, args=(str(job),), daemon=True)
+        process.start()
+
+        def reap() -> None:  # when it ends, give its slot back
+            process.join()
+            if slots is not None:
+                slots.release(job_id)
+        threading.Thread(target=reap, daemon=True).start()
+        return process.pid or 0
+
+    if slots is None:
+        launch()
+    else:
+        slots.start(str(state["owner"]), job_id, family, launch)
     return job_id
 
 
@@ -124,11 +162,20 @@ def report(job: Path, fmt: str) -> Path:
     return path
 
 
+_UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
+
+
+def upload_name(name: str | None, default: str) -> str:
+    """A safe base name for an uploaded file: no directories, no control characters, never ``.`` or ``..``."""
+    base = _UNSAFE_NAME.sub("_", (name or "").replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
+    return base[:120] or default
+
+
 def save_upload(job_root: Path, name: str, data: Any) -> Path:
-    """Keep an uploaded file under the data dir (its base name only), for a job to read."""
+    """Keep an uploaded file under the data dir (a safe base name, see :func:`upload_name`), for a job to read."""
     folder = job_root / "uploads" / uuid.uuid4().hex
     folder.mkdir(parents=True)
-    target = folder / (Path(name or "upload").name or "upload")
+    target = folder / upload_name(name, "upload")
     with target.open("wb") as fh:
         shutil.copyfileobj(data, fh)
     return target

@@ -95,12 +95,17 @@ class Mapping:
         return cls(kind_column="kind", identity=True)
 
     @classmethod
-    def load(cls, path: str | Path, fx: MappingABC[str, float] | None = None) -> Mapping:
-        """Read (within the input limits) and check a mapping file (ScanInputError listing every problem)."""
+    def load(cls, path: str | Path, fx: MappingABC[str, float] | None = None, *, shown_as: str | None = None
+             ) -> Mapping:
+        """Read (within the input limits) and check a mapping file (ScanInputError listing every problem).
+
+        ``shown_as`` names the file in messages instead of its path (an upload: never show a server path).
+        """
         from conduct_engine.inputs import read_text
         limits = Limits.load()
         try:
             name, text = read_text(str(path), limits)
+            name = shown_as or name
             if Path(path).suffix.lower() == ".json":
                 data = load_json(text, name=name, max_depth=limits.nesting)
             else:
@@ -108,8 +113,8 @@ class Mapping:
         except UntrustedInputError as exc:
             raise ScanInputError(f"{exc.where}: cannot read the mapping: {exc.reason}") from None
         except RecordError as exc:
-            raise ScanInputError(f"{path}: cannot read the mapping: {exc.errors[0]['msg']}") from None
-        return cls.from_dict(data, str(path), fx)
+            raise ScanInputError(f"{shown_as or path}: cannot read the mapping: {exc.errors[0]['msg']}") from None
+        return cls.from_dict(data, shown_as or str(path), fx)
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "mapping", fx: MappingABC[str, float] | None = None) -> Mapping:
@@ -123,6 +128,9 @@ class Mapping:
             problems.append("kind is required: a record kind or the column holding the kind")
             kind = ""
         constant_kind = kind if kind in MODEL_BY_KIND else None
+        if kind and constant_kind is None and not isinstance((data.get("values") or {}).get("kind"), dict):
+            problems.append(f"kind {kind[:60]!r} is not a record kind{_hint(kind, sorted(MODEL_BY_KIND))}; to read "
+                            "kinds from a column, also give values.kind {source value: record kind}")
         mapping = cls(kind=constant_kind, kind_column=None if constant_kind else kind or None,
                       columns=_str_dict(data.get("columns"), "columns", problems),
                       values={str(k): {str(a): b for a, b in v.items()}
@@ -138,6 +146,11 @@ class Mapping:
                                                              or set(MODEL_BY_KIND))
         targets = [*mapping.columns, *mapping.constants, *mapping.formats, *mapping.required,
                    *(k for k in mapping.values if k != "kind")]
+        set_here = [*mapping.columns, *mapping.constants]
+        for target in dict.fromkeys(set_here):
+            inner = next((t for t in set_here if t.startswith(target + ".")), None)
+            if inner is not None:
+                problems.append(f"{target} and {inner} are both given: map the whole object or its fields, not both")
         for target in dict.fromkeys(targets):
             if target in ("id", "kind"):
                 continue

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import gzip
 import io
+import os
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -104,20 +105,44 @@ def _suffix(path: Path) -> str:
     return Path(name[:-3]).suffix if name.endswith(".gz") else path.suffix.lower()
 
 
-def expand(paths: list[str]) -> list[Path]:
-    """Input files: each path, or the supported files under a directory (sorted, recursive)."""
+def _inside(path: Path, root: Path, raw: str) -> Path:
+    """``path`` with every symlink resolved, which must lie in ``root`` (ScanInputError otherwise)."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise ScanInputError(f"{raw}: cannot resolve {path.name}: {getattr(exc, 'strerror', None) or exc}") from None
+    if real != root and root not in real.parents:
+        raise ScanInputError(f"{raw}: {path.name} leads outside the import folder (a symlink?)")
+    return real
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Files under ``folder``, recursively, without following symlinked directories (no loops, no escapes)."""
+    found = []
+    for top, _dirs, names in os.walk(folder, followlinks=False):
+        found += [Path(top) / n for n in names]
+    return sorted(p for p in found if p.is_file() and _suffix(p) in SUFFIXES)
+
+
+def expand(paths: list[str], root: Path | None = None) -> list[Path]:
+    """Input files: each path, or the supported files under a directory (sorted, recursive).
+
+    With ``root`` (server-side scans), every file is resolved, symlinks included, and must lie in ``root``.
+    """
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and _suffix(p) in SUFFIXES)
+            found = _walk(path)
+            if root is not None:
+                found = [_inside(p, root, raw) for p in found]
             if not found:
                 raise ScanInputError(f"{raw}: no .json, .jsonl, .csv or .xlsx files (or .gz of them) in the directory")
             files += found
         elif path.is_file():
             if _suffix(path) not in SUFFIXES:
                 raise ScanInputError(f"{raw}: unsupported file type; use .json, .jsonl, .csv or .xlsx (optionally .gz)")
-            files.append(path)
+            files.append(path if root is None else _inside(path, root, raw))
         else:
             raise ScanInputError(f"{raw}: no such file or directory")
     return files

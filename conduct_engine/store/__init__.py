@@ -33,6 +33,7 @@ from conduct_engine.store.decision_log import (
 from conduct_engine.store.group_commit import GroupCommitter
 from conduct_engine.store.keys import ROLES, ApiKey, ApiKeys, KeyInfo
 from conduct_engine.store.packs import PackGeneration, PackGenerations
+from conduct_engine.store.rate_windows import RateWindows
 from conduct_engine.store.reference import ReferenceData, ReferenceVersion
 from conduct_engine.store.register import Register
 from conduct_engine.store.sessions import MemorySessions, Sessions, SessionStore, UiSession
@@ -56,7 +57,7 @@ class Append:
 
 class Store:
     """One database and its concerns: ``register``, ``reference``, ``waivers``, ``keys``, ``log``, ``packs``,
-    ``cases`` and ``sessions`` (the web console's)."""
+    ``cases``, ``sessions`` (the web console's) and ``limits`` (rate windows)."""
 
     def __init__(self, url: str):
         # A concern is a module with one class built on the Database; adding one is adding its attribute here.
@@ -69,6 +70,7 @@ class Store:
         self.packs = PackGenerations(self.db)
         self.sessions = Sessions(self.db)
         self.cases = Cases(self.db, self.log, self.waivers)
+        self.limits = RateWindows(self.db)
         #: The writer thread's queue; its ``batches`` and ``items`` count what it committed.
         self.committer: GroupCommitter[Append, list[int]] = GroupCommitter(self.apply, self.db.transaction,
                                                                            name="conduct-store-writer")

@@ -71,13 +71,26 @@ class Database:
                 self._writer_lock = WriterLock(Path(database + "-writer.lock"))
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self, durable: bool = True) -> Iterator[Connection]:
         """One write transaction (IMMEDIATE on SQLite, so writers queue instead of failing).
 
         Reads outside it (``read``) start a plain deferred transaction: under WAL they never wait for a writer.
+        ``durable=False`` is for counters whose last moments may be lost in a crash (rate windows): the commit
+        does not wait for the disk (SQLite ``synchronous=NORMAL`` for this one transaction, PostgreSQL
+        ``synchronous_commit off``), a few hundredths of a millisecond instead of a few milliseconds.
         """
-        with self._write_turn(), self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
-            yield conn
+        with self._write_turn(), self.engine.connect().execution_options(**{_WRITE: True}) as conn:
+            raw = conn.connection.dbapi_connection if not durable and self.dialect == "sqlite" else None
+            if raw is not None:
+                raw.execute("PRAGMA synchronous=NORMAL")  # outside any transaction: it applies to the next one
+            try:
+                with conn.begin():
+                    if not durable and self.dialect == "postgresql":
+                        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                    yield conn
+            finally:
+                if raw is not None:
+                    raw.execute("PRAGMA synchronous=FULL")
 
     def read(self) -> AbstractContextManager[Connection]:
         """A connection for reads (deferred transaction, rolled back on close)."""

@@ -170,3 +170,13 @@ case_comments = Table(
     Column("text", Text, nullable=False),
     Index("ix_case_comments_case", "case_id"),
 )
+
+#: Request counts per fixed one-minute window, shared by every API worker process: per-key rate limits and
+#: failed authentications per client address (migration 0003).
+rate_windows = Table(
+    "rate_windows", metadata,
+    Column("bucket", String(200), primary_key=True),
+    Column("window", BigInteger, primary_key=True, autoincrement=False),
+    Column("count", Integer, nullable=False),
+    Index("ix_rate_windows_window", "window"),
+)

@@ -157,12 +157,13 @@ def test_hostile_values_are_422_not_500(client: TestClient) -> None:
         r = client.post("/v1/check", content=raw, headers={"content-type": "application/json"})
         assert r.status_code == 422, (raw, r.text)
         assert any(e["loc"] == "record.value_cny" for e in _errors(r)), r.text
-    for raw, reason in [(b"[" * 100_000, "nested too deeply"), (b'{"record": "\xff\xfe"}', "not valid UTF-8"),
-                        (b"\x00\x01", "Expecting value")]:
+    for raw, reason, code in [(b"[" * 100_000, "nested deeper than 64 levels", "json.too_deep"),
+                              (b'{"record": "\xff\xfe"}', "not valid UTF-8", "json_invalid"),
+                              (b"\x00\x01", "Expecting value", "json_invalid")]:
         r = client.post("/v1/check", content=raw, headers={"content-type": "application/json"})
         assert r.status_code == 422, (raw[:40], r.status_code, r.text)
         [err] = _errors(r)
-        assert err["loc"] == "body" and err["type"] == "json_invalid" and reason in err["msg"], err
+        assert err["loc"] == "body" and err["type"] == code and reason in err["msg"], err
 
 
 def test_unknown_route_and_method_keep_their_status(client: TestClient) -> None:

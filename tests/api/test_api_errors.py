@@ -135,7 +135,7 @@ def test_429_over_the_budget(secured: tuple[TestClient, dict[str, str]]) -> None
     r = c.get("/v1/standards", headers={"X-API-Key": keys["auditor"]})
     assert _body(r, 429) == {"detail": "Rate limit of 3 requests per minute exceeded for this key",
                              "code": "rate_limited", "errors": []}
-    assert r.headers["retry-after"] == "1"
+    assert 1 <= int(r.headers["retry-after"]) <= 60  # until the next one-minute window opens
 
 
 def test_503_store_down(engine: Engine, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:

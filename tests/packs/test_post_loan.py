@@ -34,20 +34,20 @@ BROKEN = {
     "fixed_asset_no_project_site_visit.review.json": {"DDS-NO-PROJECT-SITE-VISIT", "DDS-RESTRICTED-NO-CONDITIONS"},
     "fixed_asset_overdue_91_special_mention.review.json": {"RM-CLASS-OVERDUE-SUBSTANDARD"},
     "fixed_asset_own_capital_below_min.block.json": {"RM-OWN-CAPITAL-BELOW-MIN-STEEL"},
-    "fixed_asset_substandard_inspection_overdue.review.json": {"RM-ROUTINE-OVERDUE-SUBSTANDARD"},
+    "fixed_asset_substandard_inspection_overdue.review.json": {"RM-ROUTINE-OVERDUE-WATCH"},
     "personal_business_disbursed_before_approval.block.json": {"RM-DISBURSED-BEFORE-APPROVAL"},
     "personal_business_inspection_gap.review.json": {"RM-INSPECTION-GAP-INDIVIDUAL"},
     "personal_business_overdue_271_substandard.review.json": {"RM-CLASS-OVERDUE-DOUBTFUL"},
     "personal_business_phone_interview.review.json": {"DDC-INTERVIEW-MISSING-BORROWER"},
     "personal_consumer_disbursed_over_approval.block.json": {"RM-DISBURSED-OVER-APPROVAL"},
-    "personal_consumer_doubtful_inspection_overdue.review.json": {"RM-ROUTINE-OVERDUE-DOUBTFUL"},
+    "personal_consumer_doubtful_inspection_overdue.review.json": {"RM-ROUTINE-OVERDUE-WATCH"},
     "personal_consumer_overdue_361_doubtful.review.json": {"RM-CLASS-OVERDUE-LOSS"},
     "personal_consumer_term_too_long.block.json": {"DDM-TERM-LIMIT-PERSONAL-CONSUMER"},
     "project_finance_approved_before_report.block.json": {"RM-APPROVED-BEFORE-REPORT"},
     "project_finance_mutual_guarantee.review.json": {"DDM-MUTUAL-GUARANTEE"},
     "project_finance_own_capital_not_recorded.review.json": {"RM-OWN-CAPITAL-NOT-RECORDED"},
     "trade_finance_disbursed_before_report.block.json": {"RM-DISBURSED-BEFORE-REPORT"},
-    "trade_finance_loss_inspection_overdue.review.json": {"RM-ROUTINE-OVERDUE-LOSS"},
+    "trade_finance_loss_inspection_overdue.review.json": {"RM-ROUTINE-OVERDUE-WATCH"},
     "trade_finance_no_sales_contracts.block.json": {"DDC-MAT-MISSING-SALES-CONTRACTS"},
     "trade_finance_risk_class_missing.review.json": {"RM-CLASS-MISSING"},
     "working_capital_approval_not_recorded.review.json": {"RM-APPROVAL-NOT-RECORDED"},
@@ -62,22 +62,22 @@ BROKEN = {
     "working_capital_investigator_is_approver.block.json": {"DDP-INVESTIGATOR-ALSO-DECIDER"},
     "working_capital_investigator_related.block.json": {"DDP-INVESTIGATOR-RELATED-BORROWER"},
     "working_capital_overdue_no_formal_demand.review.json": {"RM-OVERDUE-NO-FORMAL-DEMAND"},
+    "working_capital_overdue_91_still_normal.review.json": {"RM-OVERDUE-STILL-NORMAL"},
     "working_capital_overdue_still_normal.review.json": {"RM-CLASS-OVERDUE-SPECIAL-MENTION"},
     "working_capital_report_before_visit.block.json": {"DDS-REPORT-BEFORE-VISIT"},
     "working_capital_report_unsigned_at_origination.block.json": {"DDC-REPORT-UNSIGNED-CO"},
     "working_capital_revenue_gap.review.json": {"DDP-CREDIT-REPORT-STALE", "DDP-REVENUE-TAX-GAP"},
     "working_capital_self_payment.review.json": {"RM-SELF-PAYMENT-ABOVE-LIMIT-WORKING-CAPITAL"},
-    "working_capital_special_mention_inspection_overdue.review.json": {"RM-ROUTINE-OVERDUE-SPECIAL-MENTION"},
+    "working_capital_special_mention_inspection_overdue.review.json": {"RM-ROUTINE-OVERDUE-WATCH"},
 }
-#: The rules of this issue, each with a broken example of its own.
+#: The rules of this issue and the two released ids it reshaped, each with a broken example of its own.
 NEW_RULES = {
     "RM-DISBURSED-OVER-APPROVAL", "RM-DISBURSED-BEFORE-REPORT", "RM-DISBURSED-BEFORE-APPROVAL",
     "RM-APPROVED-BEFORE-REPORT", "RM-APPROVAL-NOT-RECORDED", "RM-OWN-CAPITAL-BELOW-MIN-STEEL",
     "RM-OWN-CAPITAL-NOT-RECORDED", "RM-CLASS-MISSING", "RM-CLASS-OVERDUE-SPECIAL-MENTION",
     "RM-CLASS-OVERDUE-SUBSTANDARD", "RM-CLASS-OVERDUE-DOUBTFUL", "RM-CLASS-OVERDUE-LOSS",
-    "RM-ROUTINE-OVERDUE-SPECIAL-MENTION", "RM-ROUTINE-OVERDUE-SUBSTANDARD", "RM-ROUTINE-OVERDUE-DOUBTFUL",
-    "RM-ROUTINE-OVERDUE-LOSS", "RM-FILE-DESTROYED-BEFORE-RETENTION", "RM-INSPECTION-GAP-CORPORATE",
-    "RM-INSPECTION-GAP-INDIVIDUAL",
+    "RM-OVERDUE-STILL-NORMAL", "RM-ROUTINE-OVERDUE-WATCH", "RM-FILE-DESTROYED-BEFORE-RETENTION",
+    "RM-INSPECTION-GAP-CORPORATE", "RM-INSPECTION-GAP-INDIVIDUAL",
 }
 #: Due-diligence rules that do not run on disbursed files, and why.
 DD_NOT_AFTER_APPROVAL = {
@@ -213,7 +213,7 @@ def _last_inspection(record: dict) -> dt.date:
 
 INTERVALS = [("corporate", "normal", 90, "RM-ROUTINE-OVERDUE-NORMAL"),
              ("individual", "normal", 180, "RM-ROUTINE-OVERDUE-PERSONAL")] + [
-    (btype, cls, 30, f"RM-ROUTINE-OVERDUE-{cls.upper().replace('_', '-')}")
+    (btype, cls, 30, "RM-ROUTINE-OVERDUE-WATCH")  # one released id for every watch class
     for cls in ("special_mention", "substandard", "doubtful", "loss") for btype in ("corporate", "individual")]
 
 
@@ -229,8 +229,14 @@ def test_inspection_due_date_and_one_day_late_per_class(engine, btype, risk_clas
 
 
 BANDS = [("normal", 7, 8, "RM-CLASS-OVERDUE-SPECIAL-MENTION"), ("special_mention", 90, 91, "RM-CLASS-OVERDUE-SUBSTANDARD"),
-         ("normal", 90, 91, "RM-CLASS-OVERDUE-SUBSTANDARD"), ("substandard", 270, 271, "RM-CLASS-OVERDUE-DOUBTFUL"),
-         ("doubtful", 360, 361, "RM-CLASS-OVERDUE-LOSS")]
+         ("normal", 90, 91, "RM-OVERDUE-STILL-NORMAL"), ("substandard", 270, 271, "RM-CLASS-OVERDUE-DOUBTFUL"),
+         ("special_mention", 270, 271, "RM-CLASS-OVERDUE-DOUBTFUL"), ("doubtful", 360, 361, "RM-CLASS-OVERDUE-LOSS"),
+         ("special_mention", 360, 361, "RM-CLASS-OVERDUE-LOSS")]
+
+
+def _class_findings(ids: set[str]) -> set[str]:
+    """The classification findings: the bands and the released RM-OVERDUE-STILL-NORMAL (normal past 90 days)."""
+    return {r for r in ids if r.startswith("RM-CLASS-OVERDUE-") or r == "RM-OVERDUE-STILL-NORMAL"}
 
 
 @pytest.mark.parametrize(("risk_class", "ok", "over", "rule"), BANDS)
@@ -241,14 +247,22 @@ def test_classification_against_overdue_days(engine, risk_class, ok, over, rule)
     record["loan"]["overdue_days"] = over
     past = _ids(engine.evaluate(record, as_of=as_of))
     assert rule not in at and rule in past
-    assert len([r for r in past if r.startswith("RM-CLASS-")]) == 1  # one finding: the band it is in
+    assert _class_findings(past) == {rule}  # one finding: the band it is in
+
+
+@pytest.mark.parametrize("days", [91, 92, 270, 271, 360, 361, 1000])
+def test_a_normal_loan_past_90_days_is_still_normal_and_nothing_else(engine, days):
+    """The released id keeps every normal loan past 90 days; no band reports the same loan again."""
+    record, as_of = _post_loan()
+    record["loan"].update(risk_class="normal", overdue_days=days)
+    assert _class_findings(_ids(engine.evaluate(record, as_of=as_of))) == {"RM-OVERDUE-STILL-NORMAL"}
 
 
 def test_a_loan_classed_low_enough_is_not_flagged(engine):
     record, as_of = _post_loan()
     for days, cls in [(8, "special_mention"), (91, "substandard"), (271, "doubtful"), (361, "loss"), (2000, "loss")]:
         record["loan"].update(overdue_days=days, risk_class=cls)
-        assert not [r for r in _ids(engine.evaluate(record, as_of=as_of)) if r.startswith("RM-CLASS-")]
+        assert not _class_findings(_ids(engine.evaluate(record, as_of=as_of)))
 
 
 def _capital_cases(engine) -> list[tuple[str, float, str]]:

@@ -62,7 +62,7 @@ def _own_capital(rng: random.Random):
 def _still_normal(r: dict) -> str:
     r["loan"].update(overdue_days=91, risk_class="normal")
     r["loan"]["collection_actions"] = [{"type": "phone", "on": _day(AS_OF, -90)}, {"type": "律师函", "on": _day(AS_OF, -5)}]
-    return "RM-CLASS-OVERDUE-SUBSTANDARD"
+    return "RM-OVERDUE-STILL-NORMAL"
 
 
 def _destroyed(r: dict) -> str:

@@ -22,7 +22,7 @@ def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         for table in ("records", "reference_data", "waivers", "api_keys", "decision_log", "pack_generations",
-                      "cases", "case_findings", "case_comments", "ui_sessions", "alembic_version"):
+                      "cases", "case_findings", "case_comments", "ui_sessions", "rate_windows", "alembic_version"):
             conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
     engine.dispose()
 

@@ -7,7 +7,7 @@ from alembic import op
 from conduct_engine.store import schema
 
 revision = "0005"
-down_revision = "0002"  # the integrator re-chains it after the revisions merged before it
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

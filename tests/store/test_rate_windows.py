@@ -1,0 +1,32 @@
+"""Rate windows in the store (SQLite and PostgreSQL): exact counts under concurrency, per window, pruned."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from conduct_engine.store.rate_windows import WINDOW_SECONDS
+
+
+def test_hits_count_per_bucket_and_window(store):
+    moment = 1_000_000 * WINDOW_SECONDS + 5
+    assert [store.limits.hit("key:A", moment) for _ in range(3)] == [1, 2, 3]
+    assert store.limits.hit("key:B", moment) == 1
+    assert store.limits.count("key:A", moment) == 3 and store.limits.count("key:C", moment) == 0
+    assert store.limits.hit("key:A", moment + WINDOW_SECONDS) == 1  # a new window starts from one
+    assert store.limits.count("key:A", moment + WINDOW_SECONDS) == 1
+
+
+def test_concurrent_hits_lose_nothing(store):
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        counts = sorted(pool.map(lambda _: store.limits.hit("key:X"), range(80)))
+    assert counts == list(range(1, 81))
+
+
+def test_old_windows_are_pruned(store):
+    base = 2_000_000 * WINDOW_SECONDS
+    store.limits.hit("key:A", base)
+    store.limits.hit("key:B", base + WINDOW_SECONDS)
+    store.limits.hit("key:A", base + 3 * WINDOW_SECONDS)  # opens a window for A: its old ones go
+    assert store.limits.count("key:A", base) == 0
+    assert store.limits.prune(base + 5 * WINDOW_SECONDS) >= 1
+    assert store.limits.count("key:B", base + WINDOW_SECONDS) == 0
