@@ -11,11 +11,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.console import audit, decisions, declare, errorpages, loans, rules, scans, signin
+from api.console import audit, case_actions, cases, decisions, declare, errorpages, loans, quality, rules, scans, signin
 from api.console.render import STATIC
 
 #: the page modules, each with a ``router`` (the 404 page for any other /ui address comes after them)
-PAGES = (signin, declare, decisions, loans, scans, audit, rules)
+PAGES = (signin, declare, decisions, loans, cases, case_actions, quality, scans, audit, rules)
 
 
 def install(app: FastAPI) -> None:

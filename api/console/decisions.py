@@ -46,16 +46,12 @@ i18n.add({
 })
 
 
-
-
-
-
 def show_result(request: Request, user: ConsoleUser, engine: Engine, result: dict[str, Any], entry: Any | None,
-                record: dict[str, Any] | None) -> Response:
+                record: dict[str, Any] | None, deps: dict[str, Any] | None = None) -> Response:
     """The decision page of one result (a loan file's findings as a checklist)."""
     violations = result.get("violations", [])
     groups = checklist(violations, engine.packs.standards) if result.get("kind") == "loan_file" else []
-    extra = panels.panels_for(panels.PanelInput(result, entry, record, user, {"engine": engine}))
+    extra = panels.panels_for(panels.PanelInput(result, entry, record, user, {"engine": engine, **(deps or {})}))
     return page(request, "decision.html", user, result=result, entry=entry, groups=groups,
                 std_names={c: {"zh": s.zh, "en": s.en} for c, s in engine.packs.standards.items()},
                 labels=engine.packs.labels, panels=extra)
@@ -70,7 +66,7 @@ def decision_page(request: Request, decision_id: str, user: User, store: Optiona
     entry = store.log.get(decision_id)
     if entry is None or (not user.can_read_all() and entry.actor != user.key_id):
         raise ConsoleError(404, "error.404", user)
-    return show_result(request, user, engine, entry.result, entry, None)
+    return show_result(request, user, engine, entry.result, entry, None, {"store": store})
 
 
 @router.get("/declarations")
@@ -78,4 +74,4 @@ def my_declarations(request: Request, user: Mine, store: OptionalStoreDep) -> Re
     """The key's decisions, newest first."""
     entries = store.log.latest(actor=user.key_id, limit=LIMIT) if store is not None else []
     return page(request, "declarations.html", user, entries=entries, limit=LIMIT, has_store=store is not None,
-                links=panels.row_links(entries, user), show_links=bool(panels.ROW_LINKS))
+                links=panels.row_links(entries, user, {"store": store}), show_links=bool(panels.ROW_LINKS))

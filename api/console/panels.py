@@ -41,7 +41,9 @@ class RowLink:
 
 
 RESULT_PANELS: list[ResultPanel] = []
-ROW_LINKS: list[Callable[[list[Any], Any], dict[str, list[RowLink]]]] = []
+#: ``provider(entries, user, deps)``: ``deps`` holds the app's parts (``store``: the Store or None)
+RowLinkProvider = Callable[[list[Any], Any, dict[str, Any]], dict[str, list[RowLink]]]
+ROW_LINKS: list[RowLinkProvider] = []
 
 
 def add_result_panel(panel: ResultPanel) -> None:
@@ -49,8 +51,8 @@ def add_result_panel(panel: ResultPanel) -> None:
     RESULT_PANELS.append(panel)
 
 
-def add_row_links(provider: Callable[[list[Any], Any], dict[str, list[RowLink]]]) -> None:
-    """Add links to rows of "My declarations": ``provider(entries, user)`` -> decision id -> links (cases)."""
+def add_row_links(provider: RowLinkProvider) -> None:
+    """Add links to rows of "My declarations": ``provider(entries, user, deps)`` -> decision id -> links (cases)."""
     ROW_LINKS.append(provider)
 
 
@@ -66,10 +68,10 @@ def panels_for(data: PanelInput) -> list[tuple[ResultPanel, dict[str, Any]]]:
     return out
 
 
-def row_links(entries: list[Any], user: Any) -> dict[str, list[RowLink]]:
+def row_links(entries: list[Any], user: Any, deps: dict[str, Any] | None = None) -> dict[str, list[RowLink]]:
     """Every provider's links for these rows, by decision id."""
     out: dict[str, list[RowLink]] = {}
     for provider in ROW_LINKS:
-        for decision_id, links in provider(entries, user).items():
+        for decision_id, links in provider(entries, user, deps or {}).items():
             out.setdefault(decision_id, []).extend(links)
     return out

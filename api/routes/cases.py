@@ -94,8 +94,9 @@ def list_cases(caller: Reader, store: StoreDep, status: _STATUS | None = None, a
     return {"items": [c.to_dict(day) for c in page], "next": str(following) if following is not None else None}
 
 
-def _quality(store: Store, min_precision: float, opened_from: dt.date | None, opened_to: dt.date | None,
+def quality_report(store: Store, min_precision: float, opened_from: dt.date | None, opened_to: dt.date | None,
              as_of: dt.date | None) -> dict[str, Any]:
+    """The rule-quality report as the API answers it (the console's report page shows the same)."""
     day = as_of or today()
     cases = store.cases.all(CaseQuery(opened_from=opened_from, opened_to=opened_to, today=day))
     return rule_quality(cases, today=day, min_precision=min_precision, opened_from=opened_from,
@@ -111,7 +112,7 @@ def rule_quality_report(caller: Analyst, store: StoreDep, settings: SettingsDep,
     """Per rule: cases, true and false positives, precision, median days to close, overdue; tuning candidates
     are the rules under the minimum precision (default the setting ``case_min_precision``)."""
     chosen = settings.case_min_precision if min_precision is None else min_precision
-    return _quality(store, chosen, opened_from, opened_to, as_of)
+    return quality_report(store, chosen, opened_from, opened_to, as_of)
 
 
 @router.get("/cases/quality")
@@ -122,7 +123,7 @@ def cases_quality(caller: Analyst, store: StoreDep, settings: SettingsDep,
                   as_of: AsOf = None) -> dict[str, Any]:
     """The rule-quality report (the same as ``GET /v1/reports/rule-quality``)."""
     chosen = settings.case_min_precision if min_precision is None else min_precision
-    return _quality(store, chosen, opened_from, opened_to, as_of)
+    return quality_report(store, chosen, opened_from, opened_to, as_of)
 
 
 @router.get("/cases/{case_id}", response_model=CaseV1)

@@ -60,6 +60,21 @@ def _scan(page: Any, server: Console, tmp_path: Path) -> str:
     return str(page.url)
 
 
+def _a_case(page: Any, server: Console) -> str:
+    """A review case (a gift of goods worth 900 yuan declared by another key), its page with a refusal shown."""
+    from conduct_engine.store import CaseQuery
+    page.goto(f"{server.base}/ui/declare")
+    page.get_by_label("员工编号").fill("E-777")
+    page.get_by_label("发生日期").fill("2026-11-20")
+    page.get_by_label("收受或给予").select_option("received")
+    page.get_by_label("礼品形式").select_option("goods")
+    page.get_by_label("价值（元）").fill("900")
+    page.get_by_role("button", name="提交").click()
+    decision_id = str(page.url).rsplit("/", 1)[1]
+    case = next(c for c in server.store.cases.all(CaseQuery()) if c.decision_id == decision_id)
+    return f"{server.base}/ui/cases/{case.id}"
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_page_passes_axe(browser, server, tmp_path, lang):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -73,12 +88,14 @@ def test_every_page_passes_axe(browser, server, tmp_path, lang):
     page.get_by_role("button", name="登录").click()
 
     pages = {"decision": _declare(page, server), "loan-checklist": _loan_check(page, server, tmp_path)}
+    pages["case"] = _a_case(page, server)
     if lang == "zh":  # one scan is enough (a job process each)
         pages["scan"] = _scan(page, server, tmp_path)
     if lang == "en":
         page.get_by_role("button", name="English").click()
     for path in ("/ui/declare", "/ui/declare?kind=entertainment", "/ui/declare?kind=json", "/ui/declarations",
-                 "/ui/loan-check", "/ui/scans", "/ui/audit", "/ui/rules", "/ui/rules/standard/anti_bribery",
+                 "/ui/loan-check", "/ui/scans", "/ui/audit", "/ui/cases", "/ui/cases?status=closed",
+                 "/ui/reports/rule-quality", "/ui/rules", "/ui/rules/standard/anti_bribery",
                  "/ui/rules/standard/dd.completeness", "/ui/no-such-page"):
         pages[path] = f"{server.base}{path}"
     for name, url in pages.items():
@@ -87,6 +104,20 @@ def test_every_page_passes_axe(browser, server, tmp_path, lang):
     page.goto(f"{server.base}/ui/declare")
     page.get_by_role("button", name="提交" if lang == "zh" else "Submit").click()  # every field error shown
     found["declare-errors"] = _problems(page)
+    page.goto(pages["case"])  # the admin submitted this record: four eyes, so only comments; as a reviewer instead
+    context.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server.base}/ui/signin")
+    page.get_by_label("API 密钥").fill(server.keys["reviewer"])
+    page.get_by_role("button", name="登录").click()
+    if lang == "en":
+        page.get_by_role("button", name="English").click()
+    page.goto(pages["case"])
+    found["case-reviewer"] = _problems(page)
+    page.get_by_role("button", name="分派给我" if lang == "zh" else "Assign to me").click()
+    page.get_by_role("button", name="结案" if lang == "zh" else "Close the case").last.click()  # a refusal shown
+    found["case-refused"] = _problems(page)
     page.screenshot(path=str(tmp_path / f"declare-errors-{lang}.png"), full_page=True)
     context.close()
     assert {name: problems for name, problems in found.items() if problems} == {}

@@ -29,11 +29,30 @@ FORMS = {
     "/ui/loan-check": ({"record": '{"id": "LF-1", "kind": "loan_file"}'}, None),
     "/ui/scans": ({"as_of": "2026-11-30"}, {"file": ("g.jsonl", b"{}\n", "application/json")}),
     "/ui/signout": ({}, None),
+    "/ui/cases/{case}/assign": ({}, None),
+    "/ui/cases/{case}/verdicts": ({"verdict.BRB-GIFT-KEEP": "true_positive"}, None),
+    "/ui/cases/{case}/comments": ({"text": "看过了"}, None),
+    "/ui/cases/{case}/close": ({"disposition": "substantiated", "action": "returned", "reason": "已退还"}, None),
+    "/ui/cases/{case}/approve": ({}, None),
+    "/ui/cases/{case}/reopen": ({"reason": "重新核查"}, None),
+    "/ui/cases/{case}/acknowledge": ({}, None),
 }
 
 
-def _post(client: TestClient, path: str, token: str | None) -> int:
-    fields, files = FORMS[path]
+def _a_case(client: TestClient, info) -> str:
+    """A review case (a gift of goods worth 900 yuan, declared through the API by the submitter)."""
+    answer = client.post("/v1/check", headers={"Authorization": f"Bearer {info.keys['submitter']}"},
+                         json={"record": {"id": "G-CSRF", "kind": "gift", "employee_id": "E-1",
+                                          "occurred_on": "2026-11-20", "direction": "received", "form": "goods",
+                                          "value_cny": 900, "counterparty": {"name": "X"}}})
+    assert answer.status_code == 200, answer.text
+    case = info.store.cases.for_record("gift", "G-CSRF")
+    assert case is not None
+    return case.id
+
+
+def _post(client: TestClient, path: str, token: str | None, form: str | None = None) -> int:
+    fields, files = FORMS[form or path]
     data = dict(fields) | ({"csrf": token} if token is not None else {})
     return client.post(path, data=data, files=files, follow_redirects=False).status_code
 
@@ -41,16 +60,21 @@ def _post(client: TestClient, path: str, token: str | None) -> int:
 @pytest.mark.parametrize("path", sorted(FORMS))
 def test_every_form_refuses_a_missing_or_foreign_csrf_token(console, path):
     client, info = console
-    secret = info.keys["admin"]  # admin may post every form
+    secret = info.keys["admin"]  # admin may post every form (but only the subject acknowledges)
+    form = path
+    if "{case}" in path:
+        path = path.format(case=_a_case(client, info))
+        secret = info.keys["submitter"] if path.endswith("/acknowledge") else secret
     mine = signin(client, secret)
     other = TestClient(client.app, base_url=info.base)
     theirs = signin(other, info.keys["submitter"])
-    assert _post(client, path, None) == 403
-    assert _post(client, path, "") == 403
-    assert _post(client, path, theirs) == 403
-    page = client.post(path, data={**FORMS[path][0], "csrf": theirs}, files=FORMS[path][1])
+    assert _post(client, path, None, form) == 403
+    assert _post(client, path, "", form) == 403
+    assert _post(client, path, theirs, form) == 403
+    page = client.post(path, data={**FORMS[form][0], "csrf": theirs}, files=FORMS[form][1])
     assert "表单已过期或来源不明" in page.text and page.headers["content-type"].startswith("text/html")
-    assert _post(client, path, mine) in (200, 303, 422)  # the right token passes (422: the form's own errors)
+    # the right token passes (422: the form's own errors; 409: the case's status does not allow it yet)
+    assert _post(client, path, mine, form) in (200, 303, 409, 422)
 
 
 def test_the_signin_form_refuses_a_missing_or_foreign_token(console):
