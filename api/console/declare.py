@@ -120,6 +120,15 @@ async def read_json_input(data: FormData, settings: Settings, field: str = "reco
         return None, [{**e, "loc": field, "where": e["loc"]} for e in exc.errors]
 
 
+async def read_posted_json(request: Request, user: Any, settings: Settings) -> tuple[dict, Any, list[dict]]:
+    """A JSON form post (paste or upload), its CSRF token checked: (values to show again, value, errors)."""
+    data = await request.form(max_part_size=settings.max_body_bytes)
+    csrf.check(user, data)
+    pasted = data.get("record")
+    value, errors = await read_json_input(data, settings)
+    return {"record": pasted if isinstance(pasted, str) else ""}, value, errors
+
+
 def unwrap(value: Any) -> tuple[Any, Any]:
     """A record, or the body of ``/v1/check`` (``{"record": …, "as_of": …}``): (record, as_of)."""
     if isinstance(value, dict) and "record" in value and "kind" not in value:
@@ -131,11 +140,7 @@ def unwrap(value: Any) -> tuple[Any, Any]:
 async def declare_json(request: Request, user: User, service: ServiceDep, engine: EngineDep,
                        settings: SettingsDep) -> Response:
     """Check and store a record of any kind, pasted or uploaded as JSON."""
-    data = await request.form(max_part_size=settings.max_body_bytes)
-    csrf.check(user, data)
-    pasted = data.get("record")
-    values = {"record": pasted if isinstance(pasted, str) else ""}
-    value, errors = await read_json_input(data, settings)
+    values, value, errors = await read_posted_json(request, user, settings)
     if not errors and not isinstance(value, dict):
         errors = [{"loc": "record", "msg": "Must be a JSON object", "type": "dict_type"}]
     if errors:

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.console import csrf, i18n, menu
+from api.console import i18n, menu
 from api.console.decisions import show_result
-from api.console.declare import read_json_input, unwrap
+from api.console.declare import read_posted_json, unwrap
 from api.console.render import page
 from api.console.session import ConsoleUser, page_user
 from api.deps import EngineDep, ServiceDep, SettingsDep
@@ -48,11 +48,7 @@ def loan_form(request: Request, user: User) -> Response:
 async def loan_check(request: Request, user: User, service: ServiceDep, engine: EngineDep,
                      settings: SettingsDep) -> Response:
     """Check the uploaded file (a dry run: logged, not registered) and show its checklist."""
-    data = await request.form(max_part_size=settings.max_body_bytes)
-    csrf.check(user, data)
-    pasted = data.get("record")
-    values = {"record": pasted if isinstance(pasted, str) else ""}
-    value, errors = await read_json_input(data, settings)
+    values, value, errors = await read_posted_json(request, user, settings)
     record, as_of = unwrap(value)
     if not errors and not (isinstance(record, dict) and record.get("kind") == "loan_file"):
         errors = [{"loc": "record", "msg": "This is not a loan file (kind must be loan_file)", "type": "value_error",
