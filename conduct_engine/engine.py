@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from conduct_engine import error_codes
+from conduct_engine import error_codes, network
 from conduct_engine.dates import as_of_date, today
 from conduct_engine.errors import EngineError, RecordError
 from conduct_engine.facts import FactSet, context_facts, record_date, record_facts
@@ -198,16 +198,18 @@ class Engine:
     def prepare_facts(self, dump: dict, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> Prepared:
         """Stages window + facts for one record's dump: aggregates, derived values, then the facts in assertion order."""
         kind = dump["kind"]
+        net = network.resolver(ctx)
+        dump = network.annotate(dump, net)  # who is behind the counterparty (SPEC §3.5), before windows and facts
         own_date = record_date(kind, dump, as_of)
         aggregates = {name: value for name, agg in self.packs.aggregates.items() if kind in agg.applies_to
-                      and (value := history.aggregate(name, agg, kind, dump, own_date)) is not None}
+                      and (value := history.aggregate(name, agg, kind, dump, own_date, network=net)) is not None}
         derived = {name: computed for name, d in self.packs.derived.items() if kind in d.applies_to
                    and (computed := d.compute(dump)) is not None}
         factset = record_facts(kind, dump, as_of=as_of, own_date=own_date,
                                aggregates={n: a.value for n, a in aggregates.items()},
                                wanted=self._wanted.get(kind, set()), extra=derived)
         facts = context_facts(ctx, self._wanted.get(kind, set()), factset.originals, self._join_keys.get(kind, {}),
-                              dump) + factset.facts
+                              dump, factset.facts) + factset.facts
         _copy_record_fields(facts, factset.anchor, self._record_copies.get(kind, set()))
         return Prepared(kind, dump, factset, facts, aggregates, derived)
 
@@ -274,10 +276,13 @@ class Engine:
             fields = {p: get_path(data, p) for p in sorted(rdef.refs.get(alias, ())) if get_path(data, p) is not None}
             if "index" in data:
                 fields["index"] = data["index"]
+            if isinstance(data.get("path"), str):  # a network client: how it is linked to the counterparty
+                fields["path"] = data["path"]
             evidence[alias] = fields
         for name, value in values.items():  # what the message shows is evidence too
             if value is not None and name not in params and "." not in name and name not in evidence:
                 evidence[name] = value
+        evidence.update(network.evidence(dump, rdef.refs.get(ANCHOR, set())))  # the path that linked them
         limits = {p: params[p] for p in sorted(rdef.params_used) if not isinstance(params[p], list)}
         if limits:
             evidence["limits"] = limits

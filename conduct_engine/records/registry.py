@@ -53,6 +53,8 @@ class KindSpec:
     #: the object holding people by role (a loan file's ``team``): field -> role of a ``team_member`` fact
     team_path: str | None = None
     team_roles: Mapping[str, str] = field(default_factory=dict)
+    #: party objects resolved to their network (SPEC §3.5): record path -> the name the network is written under
+    party_paths: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def money_field(self) -> str | None:
