@@ -11,6 +11,8 @@ and rules read ``declaration_lag_bd`` like a field. Functions (the only ones; no
 
 - ``days(a, b)`` calendar days from date/datetime ``a`` to ``b`` (``b - a``, whole days of the dates)
 - ``hours(a, b)`` hours from datetime ``a`` to ``b``; ``minutes(a, b)`` the same in whole minutes (rounded down)
+- ``per(a, b)`` a number field divided by a count field when that is given and positive, else ``a`` itself
+  (a team gift's value per recipient: ``per(value_cny, recipients)``)
 - ``length(text)`` the number of characters of a text field (blanks at either end not counted)
 - ``business_days(a, b)`` Monday–Friday days after ``a`` up to and including ``b`` (less the
   ``holidays`` parameter when the pack defines one); negative when ``b`` is before ``a``
@@ -42,7 +44,7 @@ from conduct_engine.packs.problems import ExprError, did_you_mean
 from conduct_engine.paths import get_path
 
 FUNCTIONS = ("days", "hours", "business_days", "count", "sum", "min", "max", "distinct", "first",
-             "missing_from", "minutes", "length")
+             "missing_from", "minutes", "length", "per")
 
 
 def _when(value: Any) -> dt.date | dt.datetime | None:
@@ -52,6 +54,10 @@ def _when(value: Any) -> dt.date | dt.datetime | None:
         return parse_when(value)
     except ValueError:
         return None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _date(value: dt.date | dt.datetime) -> dt.date:
@@ -124,12 +130,20 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
         else:
             raise ExprError("derived.argument", f"{func}() takes no keyword {kw.arg!r}")
     holidays = frozenset(parse_date(str(h)) for h in params.get("holidays", []) or [])
-    two = func in ("days", "hours", "business_days", "missing_from", "minutes")
+    two = func in ("days", "hours", "business_days", "missing_from", "minutes", "per")
     if len(paths) != (2 if two else 1):
         raise ExprError("derived.argument", f"{func}() takes {2 if two else 1} field(s)")
     ftype = FieldType("number")
 
-    if func == "missing_from":
+    if func == "per":
+        value_path, count_path = paths
+
+        def compute(dump: dict) -> float | int | None:
+            value, count = get_path(dump, value_path), get_path(dump, count_path)
+            if not _number(value):
+                return None
+            return round(value / count, 2) if _number(count) and count > 0 else value
+    elif func == "missing_from":
         first_path, second_path = paths
 
         def compute(dump: dict) -> float | int | None:
