@@ -13,6 +13,9 @@ and rules read ``declaration_lag_bd`` like a field. Functions (the only ones; no
 - ``hours(a, b)`` hours from datetime ``a`` to ``b``; ``minutes(a, b)`` the same in whole minutes (rounded down)
 - ``per(a, b)`` a number field divided by a count field when that is given and positive, else ``a`` itself
   (a team gift's value per recipient: ``per(value_cny, recipients)``)
+- ``words(text)`` how much a text says: each Chinese character counts as one (a Chinese word is one or two of
+  them, and no blanks separate them), each other word or number as one — so a short but substantive Chinese
+  summary is not measured like a short English one
 - ``length(text)`` the number of characters of a text field (blanks at either end not counted)
 - ``business_days(a, b)`` Monday–Friday days after ``a`` up to and including ``b`` (less the
   ``holidays`` parameter when the pack defines one); negative when ``b`` is before ``a``
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import re
 from typing import Any
 
 from conduct_engine.dates import day_number, parse_date, parse_when
@@ -44,7 +48,7 @@ from conduct_engine.packs.problems import ExprError, did_you_mean
 from conduct_engine.paths import get_path
 
 FUNCTIONS = ("days", "hours", "business_days", "count", "sum", "min", "max", "distinct", "first",
-             "missing_from", "minutes", "length", "per")
+             "missing_from", "minutes", "length", "per", "words")
 
 
 def _when(value: Any) -> dt.date | dt.datetime | None:
@@ -54,6 +58,15 @@ def _when(value: Any) -> dt.date | dt.datetime | None:
         return parse_when(value)
     except ValueError:
         return None
+
+
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def text_words(text: str) -> int:
+    """Words of a text: one per CJK character, one per run of other letters or digits."""
+    return len(_CJK.findall(text)) + len(_WORD.findall(_CJK.sub(" ", text)))
 
 
 def _number(value: Any) -> bool:
@@ -170,6 +183,12 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
             if func == "minutes":
                 return int((b - a).total_seconds() // 60)
             return round((b - a).total_seconds() / 3600, 4)
+    elif func == "words":
+        (text_path,) = paths
+
+        def compute(dump: dict) -> float | int | None:
+            text = get_path(dump, text_path)
+            return text_words(text) if isinstance(text, str) else None
     elif func == "length":
         (text_path,) = paths
 
