@@ -28,6 +28,7 @@ from conduct_engine import error_codes, network
 from conduct_engine.dates import as_of_date, today
 from conduct_engine.errors import EngineError, RecordError
 from conduct_engine.facts import FactSet, context_facts, record_date, record_facts
+from conduct_engine.fx import FxTable
 from conduct_engine.history import AggregateValue, HistoryIndex
 from conduct_engine.packs.compiler import build_ruleset
 from conduct_engine.packs.loader import load_packs
@@ -99,8 +100,8 @@ class Engine:
     def evaluate(self, record: Any, *, context: Any = None, history: Iterable[Any] | HistoryIndex = (),
                  as_of: dt.date | str | None = None, lenient: bool = False) -> Result:
         """Check one record (dict or parsed model) and return its Result."""
-        model = self.parse(record, lenient=lenient)
         ctx = parse_context(context, lenient=lenient) if context is not None else None
+        model = self.parse(record, lenient=lenient, context=ctx)
         day = as_of_date(as_of)
         index = history if isinstance(history, HistoryIndex) else self.history_index(history, day)
         return self._evaluate(model, ctx, index, day)
@@ -109,8 +110,8 @@ class Engine:
                       history: Iterable[Any] | HistoryIndex = (), as_of: dt.date | str | None = None,
                       lenient: bool = False, batch_is_history: bool = False) -> list[Result]:
         """Check several records; with ``batch_is_history`` they are each other's history (scans)."""
-        models = self.parse_all(records, lenient=lenient)
         ctx = parse_context(context, lenient=lenient) if context is not None else None
+        models = self.parse_all(records, lenient=lenient, context=ctx)
         day = as_of_date(as_of)
         items = list(history.items() if isinstance(history, HistoryIndex) else
                      (self._history_item(h, day) for h in history))
@@ -119,12 +120,12 @@ class Engine:
         index = HistoryIndex(items)
         return [self._evaluate(m, ctx, index, day) for m in models]
 
-    def parse_all(self, records: Sequence[Any], *, lenient: bool = False) -> list[BaseModel]:
+    def parse_all(self, records: Sequence[Any], *, lenient: bool = False, context: Any = None) -> list[BaseModel]:
         """Parse records; every error of every record in one RecordError (locs prefixed by index)."""
         models, errors = [], []
         for i, record in enumerate(records):
             try:
-                models.append(self.parse(record, lenient=lenient))
+                models.append(self.parse(record, lenient=lenient, context=context))
             except RecordError as exc:
                 errors += [{**e, "loc": f"{i}.{e['loc']}"} for e in exc.errors]
         if errors:
@@ -152,11 +153,11 @@ class Engine:
             out.update(str(v) for v in (value if isinstance(value, list) else [value]) if v is not None)
         return out
 
-    def parse(self, record: Any, *, lenient: bool = False) -> BaseModel:
-        """Parse a record with the pack's currency table."""
+    def parse(self, record: Any, *, lenient: bool = False, context: Any = None) -> BaseModel:
+        """Parse a record with the pack's currency table and the dated rates of the (parsed) context."""
         if isinstance(record, BaseModel):
             return record
-        return parse_record(record, lenient=lenient, fx=self.packs.fx)
+        return parse_record(record, lenient=lenient, fx=FxTable.of(self.packs.fx, context))
 
     def history_index(self, history: Iterable[Any], as_of: dt.date) -> HistoryIndex:
         """Index history records (dicts or models) for window aggregates."""
@@ -204,7 +205,7 @@ class Engine:
         aggregates = {name: value for name, agg in self.packs.aggregates.items() if kind in agg.applies_to
                       and (value := history.aggregate(name, agg, kind, dump, own_date, network=net)) is not None}
         derived = {name: computed for name, d in self.packs.derived.items() if kind in d.applies_to
-                   and (computed := d.compute(dump)) is not None}
+                   and (computed := d.value(dump, ctx)) is not None}
         factset = record_facts(kind, dump, as_of=as_of, own_date=own_date,
                                aggregates={n: a.value for n, a in aggregates.items()},
                                wanted=self._wanted.get(kind, set()), extra=derived)

@@ -23,7 +23,8 @@ DICT_TYPE = "dict_type"  #: a record or context that is not a JSON object
 UNKNOWN_KIND = "union_tag_invalid"  #: a record kind that does not exist (pydantic's name for it)
 NUMBER_TYPE = "number_type"  #: a money amount that is not a number
 FINITE_NUMBER = "finite_number"  #: a money amount that is negative, NaN or infinite
-UNKNOWN_CURRENCY = "unknown_currency"  #: a currency the packs have no rate for
+UNKNOWN_CURRENCY = "unknown_currency"  #: a currency code that is not ISO 4217
+NO_FX_RATE = "no_fx_rate"  #: an ISO 4217 currency with no rate on the record's date (fx_rates, pack table)
 UNKNOWN_RULE = "unknown_rule"  #: a rule id that the loaded packs do not have
 
 # ---- the rule engine ------------------------------------------------------------------------------------

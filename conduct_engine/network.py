@@ -270,9 +270,15 @@ def network_paths(kind: str) -> Mapping[str, str]:
         return {}
 
 
-def network_names() -> set[str]:
+_NAMES: tuple[int, frozenset[str]] = (-1, frozenset())
+
+
+def network_names() -> frozenset[str]:
     """Every name a network is written under, over all kinds (``network``, ``payee_network``)."""
-    return {name for spec in registry.kind_specs() for name in spec.party_paths.values()}
+    global _NAMES
+    if _NAMES[0] != registry.version():
+        _NAMES = (registry.version(), frozenset(n for spec in registry.kind_specs() for n in spec.party_paths.values()))
+    return _NAMES[1]
 
 
 def annotate(dump: dict, net: Resolver) -> dict:

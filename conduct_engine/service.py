@@ -86,8 +86,8 @@ class CheckService:
                    channel: str = "api") -> list[Result]:
         """Check records each on its own against stored history; all are stored and logged together."""
         engine = self._engine()
-        models = engine.parse_all(records, lenient=lenient)
         ctx = self._context(context, lenient)
+        models = engine.parse_all(records, lenient=lenient, context=ctx)  # dated fx_rates of the reference data
         day = as_of_date(as_of)
         waivers = self.store.waivers.active() if self.store else []
         results, dumps = [], []

@@ -41,6 +41,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from conduct_engine.business_calendar import BusinessCalendar, bundled
 from conduct_engine.dates import day_number, parse_date, parse_when
 from conduct_engine.packs.fields import FieldType, catalog, lookup
 from conduct_engine.packs.model import Derived
@@ -77,17 +78,17 @@ def _date(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def business_days(a: dt.date, b: dt.date, holidays: frozenset[dt.date] = frozenset()) -> int:
-    """Weekdays after ``a`` up to and including ``b`` (negative if ``b`` is earlier)."""
-    sign, lo, hi = (1, a, b) if b >= a else (-1, b, a)
-    days = (hi - lo).days
-    weeks, rest = divmod(days, 7)
-    count = weeks * 5
-    for i in range(1, rest + 1):
-        if (lo + dt.timedelta(days=i)).weekday() < 5:
-            count += 1
-    count -= sum(1 for h in holidays if lo < h <= hi and h.weekday() < 5)
-    return sign * count
+def business_days(a: dt.date, b: dt.date, holidays: frozenset[dt.date] = frozenset(),
+                  workdays: frozenset[dt.date] = frozenset()) -> int:
+    """Weekdays after ``a`` up to and including ``b``, less ``holidays``, plus weekend ``workdays`` (negative if
+    ``b`` is earlier)."""
+    return BusinessCalendar(holidays, workdays).business_days(a, b)
+
+
+def pack_calendar(params: dict[str, Any]) -> BusinessCalendar:
+    """The bundled State Council calendar with the pack's ``holidays`` and ``makeup_workdays`` parameters."""
+    return bundled().with_days((parse_date(str(h)) for h in params.get("holidays", []) or []),
+                               (parse_date(str(w)) for w in params.get("makeup_workdays", []) or []))
 
 
 def _list_items(dump: dict, path: str) -> tuple[list[Any], str] | None:
@@ -142,7 +143,7 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
                                     f"{kw.arg!r}")
         else:
             raise ExprError("derived.argument", f"{func}() takes no keyword {kw.arg!r}")
-    holidays = frozenset(parse_date(str(h)) for h in params.get("holidays", []) or [])
+    calendar = pack_calendar(params) if func == "business_days" else BusinessCalendar()
     two = func in ("days", "hours", "business_days", "missing_from", "minutes", "per")
     if len(paths) != (2 if two else 1):
         raise ExprError("derived.argument", f"{func}() takes {2 if two else 1} field(s)")
@@ -170,14 +171,14 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
     elif two:
         first, second = paths
 
-        def compute(dump: dict) -> float | int | None:
+        def compute(dump: dict, calendar: BusinessCalendar = calendar) -> float | int | None:
             a, b = _when(get_path(dump, first)), _when(get_path(dump, second))
             if a is None or b is None:
                 return None
             if func == "days":
                 return (_date(b) - _date(a)).days
             if func == "business_days":
-                return business_days(_date(a), _date(b), holidays)
+                return calendar.business_days(_date(a), _date(b))
             if not (isinstance(a, dt.datetime) and isinstance(b, dt.datetime)):
                 return None
             if func == "minutes":
@@ -227,7 +228,7 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
                 return sum(numbers)
             return min(numbers) if func == "min" else max(numbers)
 
-    return Derived(name, tuple(applies_to), ftype, compute)
+    return Derived(name, tuple(applies_to), ftype, compute, calendar if func == "business_days" else None)
 
 
 _FILTERED = ("count", "sum", "min", "max", "distinct", "first")

@@ -27,6 +27,7 @@ from typing import Any
 
 from conduct_engine.dates import parse_date
 from conduct_engine.errors import RecordError
+from conduct_engine.fx import FxTable
 from conduct_engine.packs.fields import FieldType, catalog, lookup
 from conduct_engine.paths import get_indexed
 from conduct_engine.records import MODEL_BY_KIND, parse_record
@@ -370,7 +371,8 @@ def _set(record: dict, path: str, value: Any) -> None:
         node[last] = value
 
 
-def validate(record: dict, row: Row, mapping: Mapping, fx: MappingABC[str, float]) -> tuple[Any, list[RowProblem]]:
+def validate(record: dict, row: Row, mapping: Mapping, fx: MappingABC[str, float] | FxTable
+             ) -> tuple[Any, list[RowProblem]]:
     """Parse a mapped record leniently (unknown fields dropped); problems name the source column."""
     try:
         return parse_record(record, lenient=True, fx=fx), []
