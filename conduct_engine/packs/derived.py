@@ -39,6 +39,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 from conduct_engine.business_calendar import BusinessCalendar, bundled
@@ -149,6 +150,7 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
         raise ExprError("derived.argument", f"{func}() takes {2 if two else 1} field(s)")
     ftype = FieldType("number")
 
+    compute: Callable[..., float | int | None]
     if func == "per":
         value_path, count_path = paths
 

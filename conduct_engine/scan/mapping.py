@@ -7,7 +7,7 @@ A mapping file (YAML or JSON)::
     values: {form: {"Cash or cash equivalent": cash, "*": goods}}   # per field; "*" = any other value
     constants: {direction: received}
     currency: USD              # money (``*_cny``) columns are in this currency, converted with the pack's fx
-    formats: {occurred_on: "%Y-%m-%d %H:%M:%S"}   # strptime formats for date/datetime columns
+    formats: {occurred_on: "%d/%m/%Y", value_cny: money}   # strptime, excel (serial dates), money (scan/cells.py)
     required: [employee_id]    # fields whose empty cell makes the row unusable
     list_separator: ";"        # for list fields (default ";")
 
@@ -33,6 +33,7 @@ from conduct_engine.paths import get_indexed
 from conduct_engine.records import MODEL_BY_KIND, parse_record
 from conduct_engine.records.base import MAX_LIST
 from conduct_engine.scan import ScanInputError
+from conduct_engine.scan.cells import MONEY_FORMATS, excel_serial, money_text, slashed
 from conduct_engine.scan.readers import Row, RowProblem
 from conduct_engine.untrusted import Limits, UntrustedInputError, load_json, load_yaml, number_problem
 
@@ -257,6 +258,7 @@ def _coerce(ftype: FieldType, raw: Any, fmt: str | None, sep: str, target: str, 
             return _number_out(raw)
         text = str(raw).strip().replace(",", "")
         try:
+            text = money_text(str(raw), fmt) if fmt in MONEY_FORMATS else text
             number = float(text) if len(text) <= 64 else float("nan")
             if number != number or number in (float("inf"), float("-inf")):
                 raise ValueError
@@ -299,6 +301,10 @@ def _coerce(ftype: FieldType, raw: Any, fmt: str | None, sep: str, target: str, 
 def _when(kind: str, raw: Any, fmt: str | None, target: str, problem: Any) -> Any:
     text = str(raw).strip()
     try:
+        if fmt == "excel":
+            return excel_serial(raw, kind)
+        if fmt is None and (iso := slashed(text, kind)) is not None:
+            return iso
         if fmt:
             moment = dt.datetime.strptime(text, fmt)
             return moment.date().isoformat() if kind == "date" else moment.isoformat()
