@@ -283,7 +283,7 @@ class Engine:
         for name, value in values.items():  # what the message shows is evidence too
             if value is not None and name not in params and "." not in name and name not in evidence:
                 evidence[name] = value
-        evidence.update(network.evidence(dump, rdef.refs.get(ANCHOR, set())))  # the path that linked them
+        evidence.update(network.evidence(dump, rdef.refs.get(ANCHOR, set()) | set(rdef.placeholders)))  # the path
         limits = {p: params[p] for p in sorted(rdef.params_used) if not isinstance(params[p], list)}
         if limits:
             evidence["limits"] = limits
