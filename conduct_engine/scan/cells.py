@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 __all__ = ["EXCEL_EPOCH", "MONEY_FORMATS", "excel_serial", "money_text", "slashed"]
 
@@ -47,9 +48,9 @@ def money_text(text: str, fmt: str) -> str:
     return ("-" if negative else "") + value
 
 
-def excel_serial(raw: object, kind: str) -> str:
+def excel_serial(raw: Any, kind: str) -> str:
     """An Excel serial date (a number or its text) as an ISO date or datetime; raises ValueError."""
-    number = float(raw) if not isinstance(raw, bool) else float("nan")
+    number = float(raw) if isinstance(raw, (int, float, str)) and not isinstance(raw, bool) else float("nan")
     if not 1 <= number < 2958466:  # 1900-01-01 .. 9999-12-31
         raise ValueError(raw)
     if 60 <= number < 61:  # Excel's phantom 1900-02-29

@@ -13,6 +13,7 @@ from conduct_engine.fx import ISO_4217, FxTable
 from conduct_engine.packs.derived import compile_derived
 from conduct_engine.records import parse_context, parse_record
 
+
 @pytest.fixture(scope="module")
 def live_engine():
     """The engine over the bundled rules."""
