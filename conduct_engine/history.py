@@ -53,6 +53,7 @@ class HistoryIndex:
         self._by_kind: dict[str, list[HistoryItem]] = defaultdict(list)
         self._index: dict[tuple[str, int], dict[tuple, tuple[list[int], list[tuple[int, float, str]]]]] = {}
         self._networks: dict[int, party_network.Resolver] = {}  # keeps the resolvers indexed with alive
+        self._earliest: dict[str, list[tuple[dt.date, str]]] = {}  # kind -> its two earliest (day, id)
         for item in items:
             self._by_kind[item.kind].append(item)
 
@@ -69,9 +70,14 @@ class HistoryIndex:
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_kind.values())
 
-    def has_history(self, kind: str, own_id: Any = None) -> bool:
-        """Whether any record of ``kind`` other than ``own_id`` is held (history was available at all)."""
-        return any(item.id != own_id for item in self._by_kind.get(kind, ()))
+    def has_history(self, kind: str, own_id: Any = None, day: dt.date | None = None) -> bool:
+        """Whether any record of ``kind`` other than ``own_id``, dated on or before ``day``, is held: history was
+        available at all as of that day (so a batch and the same records sent one by one agree)."""
+        earliest = self._earliest.get(kind)
+        if earliest is None:
+            items = sorted((item.day, item.id) for item in self._by_kind.get(kind, ()))
+            earliest = self._earliest[kind] = items[:2]
+        return any(item_id != own_id and (day is None or item_day <= day) for item_day, item_id in earliest)
 
     def _build(self, name: str, agg: Aggregate, net: party_network.Resolver
                ) -> dict[tuple, tuple[list[int], list[tuple[int, Any, str]]]]:
@@ -101,7 +107,8 @@ class HistoryIndex:
         """The aggregate for a record (None when a key field of the record is missing, or when the aggregate
         requires history and none was available); ``network`` resolves parties (SPEC §3.5) for network keys."""
         net = network if network is not None else party_network.resolver(None)
-        if agg.requires_history and not self.has_history(agg.over, dump.get("id") if kind == agg.over else None):
+        own_id = dump.get("id") if kind == agg.over else None
+        if agg.requires_history and not self.has_history(agg.over, own_id, day + dt.timedelta(days=agg.after_days)):
             return None
         if _networked(agg) and not any(name in dump for name in _network_names(agg)):
             dump = party_network.annotate(dump, net)
