@@ -212,8 +212,8 @@ class Resolver:
             key, label, size = f"{kind_name}:{start[1]}", start[1], 1
             paths = {start: start[1]}
         clients: dict[str, str] = {}
-        if cp["client_id"] is not None:
-            clients[cp["client_id"]] = paths.get(start, start[1])
+        if cp["client_id"] is not None:  # the counterparty's own client id: the party itself
+            clients[cp["client_id"]] = party if party is not None else paths.get(start, start[1])
         for node, path in sorted(paths.items(), key=lambda item: (item[1].count("—"), item[1])):
             if node[0] == "P":
                 for client in self._party_clients.get(node[1], ()):
