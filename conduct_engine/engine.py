@@ -24,10 +24,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from conduct_engine import error_codes
+from conduct_engine import error_codes, network
 from conduct_engine.dates import as_of_date, today
 from conduct_engine.errors import EngineError, PackError, RecordError
 from conduct_engine.facts import FactSet, context_facts, record_date, record_facts
+from conduct_engine.fx import FxTable
 from conduct_engine.history import AggregateValue, HistoryIndex
 from conduct_engine.packs.compiler import build_ruleset
 from conduct_engine.packs.fields import kind_stages
@@ -107,8 +108,8 @@ class Engine:
     def evaluate(self, record: Any, *, context: Any = None, history: Iterable[Any] | HistoryIndex = (),
                  as_of: dt.date | str | None = None, lenient: bool = False) -> Result:
         """Check one record (dict or parsed model) and return its Result."""
-        model = self.parse(record, lenient=lenient)
         ctx = parse_context(context, lenient=lenient) if context is not None else None
+        model = self.parse(record, lenient=lenient, context=ctx)
         day = as_of_date(as_of)
         index = history if isinstance(history, HistoryIndex) else self.history_index(history, day)
         return self._evaluate(model, ctx, index, day)
@@ -117,8 +118,8 @@ class Engine:
                       history: Iterable[Any] | HistoryIndex = (), as_of: dt.date | str | None = None,
                       lenient: bool = False, batch_is_history: bool = False) -> list[Result]:
         """Check several records; with ``batch_is_history`` they are each other's history (scans)."""
-        models = self.parse_all(records, lenient=lenient)
         ctx = parse_context(context, lenient=lenient) if context is not None else None
+        models = self.parse_all(records, lenient=lenient, context=ctx)
         day = as_of_date(as_of)
         items = list(history.items() if isinstance(history, HistoryIndex) else
                      (self._history_item(h, day) for h in history))
@@ -127,12 +128,12 @@ class Engine:
         index = HistoryIndex(items)
         return [self._evaluate(m, ctx, index, day) for m in models]
 
-    def parse_all(self, records: Sequence[Any], *, lenient: bool = False) -> list[BaseModel]:
+    def parse_all(self, records: Sequence[Any], *, lenient: bool = False, context: Any = None) -> list[BaseModel]:
         """Parse records; every error of every record in one RecordError (locs prefixed by index)."""
         models, errors = [], []
         for i, record in enumerate(records):
             try:
-                models.append(self.parse(record, lenient=lenient))
+                models.append(self.parse(record, lenient=lenient, context=context))
             except RecordError as exc:
                 errors += [{**e, "loc": f"{i}.{e['loc']}"} for e in exc.errors]
         if errors:
@@ -160,11 +161,11 @@ class Engine:
             out.update(str(v) for v in (value if isinstance(value, list) else [value]) if v is not None)
         return out
 
-    def parse(self, record: Any, *, lenient: bool = False) -> BaseModel:
-        """Parse a record with the pack's currency table."""
+    def parse(self, record: Any, *, lenient: bool = False, context: Any = None) -> BaseModel:
+        """Parse a record with the pack's currency table and the dated rates of the (parsed) context."""
         if isinstance(record, BaseModel):
             return record
-        return parse_record(record, lenient=lenient, fx=self.packs.fx)
+        return parse_record(record, lenient=lenient, fx=FxTable.of(self.packs.fx, context))
 
     def history_index(self, history: Iterable[Any], as_of: dt.date) -> HistoryIndex:
         """Index history records (dicts or models) for window aggregates."""
@@ -206,18 +207,20 @@ class Engine:
     def prepare_facts(self, dump: dict, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> Prepared:
         """Stages window + facts for one record's dump: aggregates, derived values, then the facts in assertion order."""
         kind = dump["kind"]
+        net = network.resolver(ctx)
+        dump = network.annotate(dump, net)  # who is behind the counterparty (SPEC §3.5), before windows and facts
         own_date = record_date(kind, dump, as_of)
         aggregates = {name: value for name, agg in self.packs.aggregates.items() if kind in agg.applies_to
-                      and (value := history.aggregate(name, agg, kind, dump, own_date)) is not None}
+                      and (value := history.aggregate(name, agg, kind, dump, own_date, network=net)) is not None}
         derived = {name: computed for name, d in self.packs.derived.items() if kind in d.applies_to
-                   and (computed := d.compute(dump)) is not None}
+                   and (computed := d.value(dump, ctx)) is not None}
         factset = record_facts(kind, dump, as_of=as_of, own_date=own_date,
                                aggregates={n: a.value for n, a in aggregates.items()},
                                wanted=self._wanted.get(kind, set()), extra=derived)
         facts = context_facts(ctx, self._wanted.get(kind, set()), factset.originals, self._join_keys.get(kind, {}),
-                              dump) + factset.facts
+                              dump, factset.facts) + factset.facts
         _copy_record_fields(facts, factset.anchor, self._record_copies.get(kind, set()))
-        return Prepared(kind, dump, factset, facts, aggregates, derived)
+        return Prepared(kind, dump, factset, facts, aggregates, derived, net)
 
     def _evaluate(self, model: BaseModel, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> Result:
         dump = model.as_fact_dict()  # type: ignore[attr-defined]
@@ -282,10 +285,13 @@ class Engine:
             fields = {p: get_path(data, p) for p in sorted(rdef.refs.get(alias, ())) if get_path(data, p) is not None}
             if "index" in data:
                 fields["index"] = data["index"]
+            if isinstance(data.get("path"), str):  # a network client: how it is linked to the counterparty
+                fields["path"] = data["path"]
             evidence[alias] = fields
         for name, value in values.items():  # what the message shows is evidence too
             if value is not None and name not in params and "." not in name and name not in evidence:
                 evidence[name] = value
+        evidence.update(network.evidence(dump, rdef.refs.get(ANCHOR, set()) | set(rdef.placeholders)))  # the path
         limits = {p: params[p] for p in sorted(rdef.params_used) if not isinstance(params[p], list)}
         if limits:
             evidence["limits"] = limits
@@ -312,6 +318,8 @@ class Prepared:
     facts: list[dict]
     aggregates: dict[str, AggregateValue]
     derived: dict[str, Any]
+    #: the party network the record was resolved on (SPEC §3.5); windows are keyed on it
+    resolver: network.Resolver | None = None
 
 
 def _past_first_stage(rule: Any, dump: dict) -> bool:

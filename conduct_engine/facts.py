@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from conduct_engine.dates import day_number, parse_date
+from conduct_engine.network import client_facts
 from conduct_engine.packs.fields import FactSchema, catalog
 from conduct_engine.paths import get_path
 from conduct_engine.records import registry
@@ -130,6 +132,11 @@ def record_facts(kind: str, dump: dict, *, as_of: dt.date, own_date: dt.date,
         for fact in _team_facts(get_path(dump, spec.team_path) or {}, spec.team_roles):
             out.facts.append(fact)
             out.originals[fact["id"]] = {k: v for k, v in fact.items() if k not in ("t", "id")}
+    if "network_client" in wanted:  # the clients behind the counterparty (SPEC §3.5), nearest first
+        for item in client_facts(dump):
+            fact = {"t": "network_client", "id": f"network_client#{item['index']}", **item}
+            out.facts.append(fact)
+            out.originals[fact["id"]] = item
     anchor = _fact(kind, rest, "record", out.omitted_texts, "")
     anchor["as_of"] = day_number(as_of)
     anchor["record_date"] = day_number(own_date)
@@ -213,8 +220,27 @@ def _by_key(context: Any, fact_type: str, items: list[tuple[str, dict]], fields:
     return index
 
 
+def _key_values(key_set: tuple[tuple[str, str], ...], record: dict, own_facts: list[dict]) -> list[tuple]:
+    """The key values a join can match: the record's fields, and for ``@type.field`` keys the values of the
+    record's own facts of that type (its network clients); none when a value is missing."""
+    options: list[list[Any]] = []
+    for _field, ref in key_set:
+        if ref.startswith("@"):
+            fact_type, _, path = ref[1:].partition(".")
+            found = list(dict.fromkeys(v for f in own_facts if f.get("t") == fact_type
+                                       and (v := get_path(f, path)) is not None))
+        else:
+            value = get_path(record, ref)
+            found = [] if value is None else [value]
+        if not found:
+            return []
+        options.append(found)
+    return list(itertools.product(*options))
+
+
 def context_facts(context: BaseModel | None, wanted: set[str], originals: dict[str, dict],
-                  keys: KeySets | None = None, record: dict | None = None) -> list[dict]:
+                  keys: KeySets | None = None, record: dict | None = None,
+                  own_facts: list[dict] | None = None) -> list[dict]:
     """Facts for the reference data a ruleset joins with: only wanted types, and only the facts whose join
     keys equal the record's (looked up in an index built once per context, not scanned per record)."""
     if context is None or not wanted:
@@ -238,12 +264,10 @@ def context_facts(context: BaseModel | None, wanted: set[str], originals: dict[s
             else:
                 seen: dict[str, dict] = {}
                 for key_set in key_sets:
-                    values = tuple(get_path(record, r) for _f, r in key_set)
-                    if any(v is None for v in values):
-                        continue
                     index = _by_key(context, item_type, items, tuple(f for f, _r in key_set))
-                    for fact_id, data in index.get(values, ()):
-                        seen.setdefault(fact_id, data)
+                    for values in _key_values(key_set, record, own_facts or []):
+                        for fact_id, data in index.get(values, ()):
+                            seen.setdefault(fact_id, data)
                 chosen = list(seen.items())
             for fact_id, data in chosen:
                 facts.append(_fact(item_type, data, fact_id, omitted, ""))

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from conduct_engine import network as party_network
 from conduct_engine.dates import EPOCH
 from conduct_engine.facts import record_date
 from conduct_engine.packs.model import Aggregate
@@ -34,6 +35,7 @@ class HistoryItem:
 
 
 def _passes(agg: Aggregate, dump: dict) -> bool:
+    """Whether a record passes the aggregate's filter (``null`` among the values: the field may be absent)."""
     for path, expected in agg.where.items():
         value = get_path(dump, path)
         if isinstance(expected, list):
@@ -49,7 +51,9 @@ class HistoryIndex:
 
     def __init__(self, items: Iterable[HistoryItem] = ()):
         self._by_kind: dict[str, list[HistoryItem]] = defaultdict(list)
-        self._index: dict[str, dict[tuple, tuple[list[int], list[tuple[int, float, str]]]]] = {}
+        self._index: dict[tuple[str, int], dict[tuple, tuple[list[int], list[tuple[int, float, str]]]]] = {}
+        self._networks: dict[int, party_network.Resolver] = {}  # keeps the resolvers indexed with alive
+        self._earliest: dict[str, list[tuple[dt.date, str]]] = {}  # kind -> its two earliest (day, id)
         for item in items:
             self._by_kind[item.kind].append(item)
 
@@ -66,15 +70,27 @@ class HistoryIndex:
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_kind.values())
 
-    def _build(self, name: str, agg: Aggregate) -> dict[tuple, tuple[list[int], list[tuple[int, Any, str]]]]:
+    def has_history(self, kind: str, own_id: Any = None, day: dt.date | None = None) -> bool:
+        """Whether any record of ``kind`` other than ``own_id``, dated on or before ``day``, is held: history was
+        available at all as of that day (so a batch and the same records sent one by one agree)."""
+        earliest = self._earliest.get(kind)
+        if earliest is None:
+            items = sorted((item.day, item.id) for item in self._by_kind.get(kind, ()))
+            earliest = self._earliest[kind] = items[:2]
+        return any(item_id != own_id and (day is None or item_day <= day) for item_day, item_id in earliest)
+
+    def _build(self, name: str, agg: Aggregate, net: party_network.Resolver
+               ) -> dict[tuple, tuple[list[int], list[tuple[int, Any, str]]]]:
         groups: dict[tuple, list[tuple[int, Any, str]]] = defaultdict(list)
+        networked = _networked(agg)
         for item in self._by_kind.get(agg.over, ()):
-            if not _passes(agg, item.dump):
+            dump = party_network.annotate(item.dump, net) if networked else item.dump
+            if not _passes(agg, dump):
                 continue
-            key = tuple(get_path(item.dump, f) for f in agg.match)
+            key = tuple(get_path(dump, f) for f in agg.match)
             if any(k is None for k in key):
                 continue
-            value = _measure(agg, item.dump)
+            value = _measure(agg, dump)
             if value is None:
                 continue
             groups[key].append((item.day.toordinal(), value, item.id))
@@ -82,20 +98,27 @@ class HistoryIndex:
         for key, rows in groups.items():
             rows.sort(key=lambda r: (r[0], r[2]))
             index[key] = ([r[0] for r in rows], rows)
-        self._index[name] = index
+        self._index[(name, id(net))] = index
+        self._networks[id(net)] = net
         return index
 
-    def window_rows(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date
-                    ) -> list[tuple[int, Any, str]] | None:
+    def window_rows(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date,
+                    network: party_network.Resolver | None = None) -> list[tuple[int, Any, str]] | None:
         """The history rows in a record's window, as (day ordinal, value, record id) in date order; None when
-        a key field of the record is missing. What :meth:`aggregate` totals (and ``explain`` lists)."""
+        a key field of the record is missing, or when the aggregate requires history and none was available.
+        What :meth:`aggregate` totals (and ``explain`` lists); ``network`` resolves parties (SPEC §3.5)."""
+        net = network if network is not None else party_network.resolver(None)
+        own_id = dump.get("id") if kind == agg.over else None
+        if agg.requires_history and not self.has_history(agg.over, own_id, day + dt.timedelta(days=agg.after_days)):
+            return None
+        dump = resolved(agg, dump, net)
         parts = [get_path(dump, rec_field) for rec_field in agg.match.values()]
         if any(p is None or p == [] for p in parts):
             return None
         keys = set(itertools.product(*[p if isinstance(p, list) else [p] for p in parts]))
-        index = self._index.get(name)
-        if index is None:
-            index = self._build(name, agg)
+        index = self._index.get((name, id(net)))
+        if index is None or self._networks.get(id(net)) is not net:
+            index = self._build(name, agg, net)
         today = day.toordinal()
         own_id = dump.get("id")
         rows: list[tuple[int, Any, str]] = []
@@ -106,11 +129,14 @@ class HistoryIndex:
             rows += [r for r in key_rows[lo:hi] if not (kind == agg.over and r[2] == own_id)]
         return rows
 
-    def aggregate(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date) -> AggregateValue | None:
-        """The aggregate for a record (None when a key field of the record is missing)."""
-        rows = self.window_rows(name, agg, kind, dump, day)
+    def aggregate(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date,
+                  network: party_network.Resolver | None = None) -> AggregateValue | None:
+        """The aggregate for a record (None when a key field of the record is missing, or when the aggregate
+        requires history and none was available); ``network`` resolves parties (SPEC §3.5) for network keys."""
+        rows = self.window_rows(name, agg, kind, dump, day, network)
         if rows is None:
             return None
+        dump = resolved(agg, dump, network if network is not None else party_network.resolver(None))
         today = day.toordinal()
         if agg.latest:
             earlier = [r for r in rows if r[0] <= today]
@@ -142,11 +168,34 @@ def own_value(agg: Aggregate, kind: str, dump: dict) -> Any:
     return _measure(agg, dump) if agg.include_self and kind == agg.over and _passes(agg, dump) else None
 
 
+def resolved(agg: Aggregate, dump: dict, net: party_network.Resolver) -> dict:
+    """The record as the aggregate reads it: annotated with its party network when the aggregate is keyed by one."""
+    if _networked(agg) and not any(name in dump for name in _network_names(agg)):
+        return party_network.annotate(dump, net)
+    return dump
+
+
+def _networked(agg: Aggregate) -> bool:
+    """Whether the aggregate is keyed by a party network (``network.key``), so records must be resolved."""
+    return bool(_network_names(agg))
+
+
+def _network_names(agg: Aggregate) -> set[str]:
+    names = party_network.network_names()
+    return {f.split(".")[0] for f in (*agg.match, *agg.match.values(), *agg.where) if f.split(".")[0] in names}
+
+
 def _measure(agg: Aggregate, dump: dict) -> Any:
-    """What one record contributes: 1 (count), its amount (sum), a value (distinct), or its date (latest)."""
+    """What one record contributes: 1 (count), its amount (sum, its share with ``per``), a value (distinct), or its
+    date (latest)."""
     if agg.count or agg.latest:
         return 1.0
     if agg.count_distinct:
         return get_path(dump, agg.count_distinct)
     value = get_path(dump, agg.sum or "")
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    share = get_path(dump, agg.per) if agg.per else None
+    if isinstance(share, (int, float)) and not isinstance(share, bool) and share > 0:
+        return round(float(value) / share, 2)
+    return float(value)

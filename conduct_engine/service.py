@@ -102,8 +102,8 @@ class CheckService:
         id) is who the case events name.
         """
         engine = self._engine()
-        models = engine.parse_all(records, lenient=lenient)
         ctx = self._context(context, lenient)
+        models = engine.parse_all(records, lenient=lenient, context=ctx)  # dated fx_rates of the reference data
         day = as_of_date(as_of)
         waivers = self.store.waivers.active() if self.store else []
         results, dumps = [], []

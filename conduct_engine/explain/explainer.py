@@ -166,7 +166,7 @@ class Explainer:
                 if path in part.text:
                     limits += [t for t in part.parameters if t.name not in {x.name for x in limits}]
             out.append(explain_window(name, agg, history, prepared.kind, prepared.dump, own_date,
-                                      value.value if value else None, limits))
+                                      value.value if value else None, limits, prepared.resolver))
         return out
 
 

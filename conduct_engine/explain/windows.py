@@ -8,6 +8,7 @@ from typing import Any
 from conduct_engine.explain.model import CountedRecord, Threshold, WindowExplanation
 from conduct_engine.explain.phrases import origin_text, value_text
 from conduct_engine.history import HistoryIndex, own_value
+from conduct_engine.network import Resolver
 from conduct_engine.packs.model import Aggregate
 from conduct_engine.paths import get_path
 from conduct_engine.results import Text
@@ -24,10 +25,10 @@ def _measure(agg: Aggregate) -> tuple[str, str]:
 
 
 def explain_window(name: str, agg: Aggregate, history: HistoryIndex, kind: str, dump: dict, own_date: dt.date,
-                   total: Any, limits: list[Threshold]) -> WindowExplanation:
+                   total: Any, limits: list[Threshold], network: Resolver | None = None) -> WindowExplanation:
     """One window of one record, from the same rows the engine's aggregate was summed from."""
     key = {hist_field: get_path(dump, rec_field) for hist_field, rec_field in agg.match.items()}
-    rows = history.window_rows(name, agg, kind, dump, own_date) or []
+    rows = history.window_rows(name, agg, kind, dump, own_date, network) or []
     counted = [CountedRecord(id=rid, date=dt.date.fromordinal(day).isoformat(), value=value)
                for day, value, rid in rows]
     if agg.latest:

@@ -54,9 +54,12 @@ def check_aggregate(file: str, line: int, name: str, agg: Aggregate,
     for hist_field, value in agg.where.items():
         ftype = over.get(hist_field)
         for v in value if isinstance(value, list) else [value]:
-            if ftype and ftype.kind == "enum" and v not in ftype.values:
+            if ftype and ftype.kind == "enum" and v is not None and v not in ftype.values:  # null: field absent
                 out.append(PackIssue(file, line, "aggregate.enum", f"aggregate {name}: {v!r} is not a value of "
                                      f"{hist_field}", did_you_mean(str(v), ftype.values)))
+    if agg.per and (agg.per not in over or over[agg.per].kind != "number"):
+        out.append(PackIssue(file, line, "aggregate.field", f"aggregate {name}: per needs a number field of "
+                             f"{agg.over}", did_you_mean(agg.per, [f for f, t in over.items() if t.kind == "number"])))
     measures = [agg.sum is not None, agg.count, agg.count_distinct is not None, agg.latest]
     if sum(measures) != 1:
         out.append(PackIssue(file, line, "aggregate.measure",

@@ -18,7 +18,7 @@ from typing import Any
 
 from conduct_engine.dates import day_number
 from conduct_engine.packs.expressions import Scope, compile_condition, parse
-from conduct_engine.packs.fields import FieldType, catalog
+from conduct_engine.packs.fields import FieldType, catalog, context_fact_types
 from conduct_engine.packs.model import ANCHOR, Aggregate, JoinSpec, Rule, RuleDef, engine_path
 from conduct_engine.packs.problems import ExprError, did_you_mean
 from conduct_engine.records.registry import kind_spec
@@ -155,6 +155,7 @@ def compile_rule(rule: Rule, params: dict[str, Any], aggregates: dict[str, Aggre
             raise RuleCompileError(exc, ("match", index)) from None
         keys = tuple((field, ref[ANCHOR]) for cond in conds[join.alias] for field, ref in cond.items()
                      if not field.startswith("$") and isinstance(ref, dict) and set(ref) == {ANCHOR})
+        keys += _record_fact_keys(conds[join.alias], {j.alias: j.fact_type for j in joins if not j.negated})
         joins.append(JoinSpec(join.alias, join.fact_type, join.negated, join.where, keys))
         if not join.negated:
             visible[join.alias] = jfields
@@ -170,6 +171,22 @@ def compile_rule(rule: Rule, params: dict[str, Any], aggregates: dict[str, Aggre
             for alias, c in ((a, _joins_first(c)) for a, c in conds.items())]
     definition = {"all": all_, "run": f"violation:{rule.id}"}
     return joins, refs, params_used, definition, record_copies
+
+
+def _record_fact_keys(conds: list[dict], aliases: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """Equalities with a fact made from the record itself (``application where client_id == nc.client_id``, nc a
+    ``network_client``): keys ``(field, "@network_client.client_id")``, so reference data is looked up by the values
+    of those facts instead of asserted whole."""
+    context_types = context_fact_types()
+    out = []
+    for cond in conds:
+        for field, ref in cond.items():
+            if field.startswith("$") or not isinstance(ref, dict) or len(ref) != 1:
+                continue
+            alias, path = next(iter(ref.items()))
+            if isinstance(path, str) and aliases.get(alias) not in (None, *context_types):
+                out.append((field, f"@{aliases[alias]}.{path}"))
+    return tuple(out)
 
 
 def build_ruleset(rule_defs: list[RuleDef], params: dict[str, Any], default_params: dict[str, Any],

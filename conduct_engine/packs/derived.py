@@ -11,7 +11,13 @@ and rules read ``declaration_lag_bd`` like a field. Functions (the only ones; no
 
 - ``days(a, b)`` calendar days from date/datetime ``a`` to ``b`` (``b - a``, whole days of the dates)
 - ``hours(a, b)`` hours from datetime ``a`` to ``b``; ``minutes(a, b)`` the same in whole minutes (rounded down)
-- ``length(text)`` the number of characters of a text field (blanks at either end not counted)
+- ``per(a, b)`` a number field divided by a count field when that is given and positive, else ``a`` itself
+  (a team gift's value per recipient: ``per(value_cny, recipients)``)
+- ``words(text)`` how much a text says: each Chinese character counts as one (a Chinese word is one or two of
+  them, and no blanks separate them), each other word or number as one — so a short but substantive Chinese
+  summary is not measured like a short English one
+- ``length(field)`` the number of characters of a text field (blanks at either end not counted), or how many
+  entries a mapping (a module's findings) or list holds, null ones not counted
 - ``business_days(a, b)`` Monday–Friday days after ``a`` up to and including ``b`` (less the
   ``holidays`` parameter when the pack defines one); negative when ``b`` is before ``a``
 - ``count(list)`` items in a list; ``sum(list.field)``, ``min(list.field)``, ``max(list.field)``
@@ -35,8 +41,11 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import re
+from collections.abc import Callable
 from typing import Any
 
+from conduct_engine.business_calendar import BusinessCalendar, bundled
 from conduct_engine.dates import day_number, parse_date, parse_when
 from conduct_engine.packs.fields import FieldType, catalog, lookup
 from conduct_engine.packs.model import Derived
@@ -44,7 +53,7 @@ from conduct_engine.packs.problems import ExprError, did_you_mean
 from conduct_engine.paths import get_path
 
 FUNCTIONS = ("days", "hours", "business_days", "count", "sum", "min", "max", "distinct", "first",
-             "missing_from", "minutes", "length", "max_gap")
+             "missing_from", "minutes", "length", "max_gap", "per", "words")
 
 
 def _when(value: Any) -> dt.date | dt.datetime | None:
@@ -56,21 +65,34 @@ def _when(value: Any) -> dt.date | dt.datetime | None:
         return None
 
 
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def text_words(text: str) -> int:
+    """Words of a text: one per CJK character, one per run of other letters or digits."""
+    return len(_CJK.findall(text)) + len(_WORD.findall(_CJK.sub(" ", text)))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _date(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def business_days(a: dt.date, b: dt.date, holidays: frozenset[dt.date] = frozenset()) -> int:
-    """Weekdays after ``a`` up to and including ``b`` (negative if ``b`` is earlier)."""
-    sign, lo, hi = (1, a, b) if b >= a else (-1, b, a)
-    days = (hi - lo).days
-    weeks, rest = divmod(days, 7)
-    count = weeks * 5
-    for i in range(1, rest + 1):
-        if (lo + dt.timedelta(days=i)).weekday() < 5:
-            count += 1
-    count -= sum(1 for h in holidays if lo < h <= hi and h.weekday() < 5)
-    return sign * count
+def business_days(a: dt.date, b: dt.date, holidays: frozenset[dt.date] = frozenset(),
+                  workdays: frozenset[dt.date] = frozenset()) -> int:
+    """Weekdays after ``a`` up to and including ``b``, less ``holidays``, plus weekend ``workdays`` (negative if
+    ``b`` is earlier)."""
+    return BusinessCalendar(holidays, workdays).business_days(a, b)
+
+
+def pack_calendar(params: dict[str, Any]) -> BusinessCalendar:
+    """The bundled State Council calendar with the pack's ``holidays`` and ``makeup_workdays`` parameters."""
+    return bundled().with_days((parse_date(str(h)) for h in params.get("holidays", []) or []),
+                               (parse_date(str(w)) for w in params.get("makeup_workdays", []) or []))
 
 
 def _list_items(dump: dict, path: str) -> tuple[list[Any], str] | None:
@@ -125,13 +147,22 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
                                     f"{kw.arg!r}")
         else:
             raise ExprError("derived.argument", f"{func}() takes no keyword {kw.arg!r}")
-    holidays = frozenset(parse_date(str(h)) for h in params.get("holidays", []) or [])
-    two = func in ("days", "hours", "business_days", "missing_from", "minutes")
+    calendar = pack_calendar(params) if func == "business_days" else BusinessCalendar()
+    two = func in ("days", "hours", "business_days", "missing_from", "minutes", "per")
     if len(paths) != (2 if two else 1):
         raise ExprError("derived.argument", f"{func}() takes {2 if two else 1} field(s)")
     ftype = FieldType("number")
 
-    if func == "missing_from":
+    compute: Callable[..., float | int | None]
+    if func == "per":
+        value_path, count_path = paths
+
+        def compute(dump: dict) -> float | int | None:
+            value, count = get_path(dump, value_path), get_path(dump, count_path)
+            if not _number(value):
+                return None
+            return round(value / count, 2) if _number(count) and count > 0 else value
+    elif func == "missing_from":
         first_path, second_path = paths
 
         def compute(dump: dict) -> float | int | None:
@@ -145,25 +176,35 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
     elif two:
         first, second = paths
 
-        def compute(dump: dict) -> float | int | None:
+        def compute(dump: dict, calendar: BusinessCalendar = calendar) -> float | int | None:
             a, b = _when(get_path(dump, first)), _when(get_path(dump, second))
             if a is None or b is None:
                 return None
             if func == "days":
                 return (_date(b) - _date(a)).days
             if func == "business_days":
-                return business_days(_date(a), _date(b), holidays)
+                return calendar.business_days(_date(a), _date(b))
             if not (isinstance(a, dt.datetime) and isinstance(b, dt.datetime)):
                 return None
             if func == "minutes":
                 return int((b - a).total_seconds() // 60)
             return round((b - a).total_seconds() / 3600, 4)
-    elif func == "length":
+    elif func == "words":
         (text_path,) = paths
 
         def compute(dump: dict) -> float | int | None:
             text = get_path(dump, text_path)
-            return len(text.strip()) if isinstance(text, str) else None
+            return text_words(text) if isinstance(text, str) else None
+    elif func == "length":
+        (text_path,) = paths
+
+        def compute(dump: dict) -> float | int | None:
+            value = get_path(dump, text_path)
+            if isinstance(value, str):
+                return len(value.strip())
+            if isinstance(value, (dict, list)):  # a mapping's entries (a module's findings) or a list's items
+                return sum(1 for v in (value.values() if isinstance(value, dict) else value) if v is not None)
+            return None
     else:
         (path,) = paths
         if func in ("min", "max", "first") and _is_date(applies_to, path):
@@ -199,7 +240,7 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
                 return sum(numbers)
             return min(numbers) if func == "min" else max(numbers)
 
-    return Derived(name, tuple(applies_to), ftype, compute)
+    return Derived(name, tuple(applies_to), ftype, compute, calendar if func == "business_days" else None)
 
 
 _FILTERED = ("count", "sum", "min", "max", "distinct", "first", "max_gap")

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel
 
+from conduct_engine.network import NETWORK_FIELDS
 from conduct_engine.records import context as ctx
 from conduct_engine.records import registry
 
@@ -41,6 +42,16 @@ ANCHOR_EXTRAS: dict[str, FieldType] = {
     "as_of": FieldType("date"),
     "record_date": FieldType("date"),
 }
+
+
+def network_extras(spec: registry.KindSpec) -> dict[str, FieldType]:
+    """The fields the engine writes for each party network of a kind (SPEC §3.5: ``network.key``, …)."""
+    out: dict[str, FieldType] = {}
+    for name in dict.fromkeys(spec.party_paths.values()):
+        out[name] = FieldType("object")
+        for field_name, kind in NETWORK_FIELDS.items():
+            out[f"{name}.{field_name}"] = FieldType("list", item=FieldType("str")) if kind == "list" else FieldType(kind)
+    return out
 
 
 def _unwrap(annotation: typing.Any) -> typing.Any:
@@ -141,7 +152,7 @@ def catalog() -> dict[str, FactSchema]:
 def _catalog(_registry_version: int) -> dict[str, FactSchema]:
     out: dict[str, FactSchema] = {}
     for spec in registry.kind_specs():
-        out[spec.kind] = _schema(spec.kind, spec.model, extras=ANCHOR_EXTRAS)
+        out[spec.kind] = _schema(spec.kind, spec.model, extras={**ANCHOR_EXTRAS, **network_extras(spec)})
     context_models = {name: info.annotation for name, info in ctx.Context.model_fields.items()}
     for context_list in registry.context_lists():
         item_model = _field_type(context_models[context_list.name])
@@ -150,6 +161,9 @@ def _catalog(_registry_version: int) -> dict[str, FactSchema]:
     out["team_member"] = FactSchema("team_member", {
         "employee_id": FieldType("str"), "role": FieldType("enum", team_roles()),
         "index": FieldType("number"), "position": FieldType("number")}, {}, None)
+    out["network_client"] = FactSchema("network_client", {  # a client in the counterparty's network (SPEC §3.5)
+        "client_id": FieldType("str"), "path": FieldType("str"),
+        "index": FieldType("number"), "position": FieldType("number")}, {}, None)
     # children (second pass: their parents are known now)
     for parent in list(out.values()):
         for path, (child_type, child_model) in parent.children.items():
@@ -157,6 +171,12 @@ def _catalog(_registry_version: int) -> dict[str, FactSchema]:
             out[child_type] = _schema(child_type, child_model, child.parent_key if child else None,
                                       extras={"index": FieldType("number"), "position": FieldType("number")})
     return out
+
+
+def context_fact_types() -> frozenset[str]:
+    """Fact types that come from reference data (context lists and their children), not from the record."""
+    return frozenset(t for spec in registry.context_lists()
+                     for t in (spec.fact_type, *(c.fact_type for c in spec.child_facts.values())))
 
 
 def record_kinds() -> tuple[str, ...]:

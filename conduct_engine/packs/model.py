@@ -67,7 +67,16 @@ class Derived:
     name: str
     applies_to: tuple[str, ...]
     ftype: FieldType
-    compute: Callable[[dict], float | int | None]
+    compute: Callable[..., float | int | None]
+    #: the pack's business calendar when the value counts business days: ``compute(dump, calendar=…)`` takes the
+    #: reference data's overrides (``BusinessCalendar.with_context``)
+    calendar: Any = None
+
+    def value(self, dump: dict, context: Any = None) -> float | int | None:
+        """The value for a record, with the context's calendar days when it counts business days."""
+        if self.calendar is not None and getattr(context, "calendar", None):
+            return self.compute(dump, calendar=self.calendar.with_context(context))
+        return self.compute(dump)
 
 
 @dataclass

@@ -46,6 +46,11 @@ class Aggregate(_Strict):
     count_distinct: str | None = None
     latest: bool = False  # the date (day number) of the latest earlier matching record
     include_self: bool = True
+    #: a record's share: its measure divided by this field when the field is given (a team gift per recipient)
+    per: str | None = None
+    #: without any history of kind ``over`` (other than the record) the aggregate is unknown, not zero: a rule that
+    #: needs history does not fire when none was available (SPEC §3.4)
+    requires_history: bool = False
     description: str | None = None
 
 

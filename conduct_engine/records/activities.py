@@ -120,6 +120,7 @@ class Fee(Activity):
     ]
     amount_cny: Money
     payee_type: Literal["bank", "third_party", "employee", "unknown"] | None = None
+    payee: Counterparty | None = None  # who receives the fee when it is not the bank (its network is resolved)
     service_delivered: Flag | None = None
     service_evidence_ref: Code | None = None
     application_id: Code | None = None
@@ -294,21 +295,30 @@ class ProductSale(Activity):
 
 
 # One KindSpec per kind: where its money is, its own date, whom it is about (records/registry.py).
-register_kind(KindSpec("gift", Gift, money_fields=("value_cny",)))
-register_kind(KindSpec("entertainment", Entertainment, money_fields=("cost_total_cny",)))
-register_kind(KindSpec("outside_activity", OutsideActivity, money_fields=("compensation_cny",)))
-register_kind(KindSpec("fee", Fee, money_fields=("amount_cny",)))
-register_kind(KindSpec("info_access", InfoAccess, date_fields=("accessed_at", "occurred_on")))
-register_kind(KindSpec("document_custody", DocumentCustody))
-register_kind(KindSpec("commitment", Commitment, money_fields=("amount_cny",), date_fields=("signed_at", "occurred_on")))
-register_kind(KindSpec("securities_trade", SecuritiesTrade, money_fields=("amount_cny",),
+_PARTIES = {"counterparty": "network"}  # SPEC §3.5: who is behind the counterparty
+_FEE_PARTIES = {"counterparty": "network", "payee": "payee_network"}
+
+register_kind(KindSpec("gift", Gift, party_paths=_PARTIES, money_fields=("value_cny",)))
+register_kind(KindSpec("entertainment", Entertainment, party_paths=_PARTIES, money_fields=("cost_total_cny",)))
+register_kind(KindSpec("outside_activity", OutsideActivity, party_paths=_PARTIES,
+                       money_fields=("compensation_cny",)))
+register_kind(KindSpec("fee", Fee, party_paths=_FEE_PARTIES, money_fields=("amount_cny",)))
+register_kind(KindSpec("info_access", InfoAccess, party_paths=_PARTIES,
+                       date_fields=("accessed_at", "occurred_on")))
+register_kind(KindSpec("document_custody", DocumentCustody, party_paths=_PARTIES))
+register_kind(KindSpec("commitment", Commitment, party_paths=_PARTIES, money_fields=("amount_cny",),
+                       date_fields=("signed_at", "occurred_on")))
+register_kind(KindSpec("securities_trade", SecuritiesTrade, party_paths=_PARTIES, money_fields=("amount_cny",),
                        date_fields=("traded_at", "occurred_on")))
-register_kind(KindSpec("funds_transfer", FundsTransfer, money_fields=("amount_cny",),
+register_kind(KindSpec("funds_transfer", FundsTransfer, party_paths=_PARTIES, money_fields=("amount_cny",),
                        date_fields=("transferred_at", "occurred_on")))
-register_kind(KindSpec("expense_claim", ExpenseClaim, money_fields=("amount_cny",)))
-register_kind(KindSpec("visit_log", VisitLog, date_fields=("started_at", "occurred_on")))
-register_kind(KindSpec("appointment", Appointment, date_fields=("scheduled_at", "occurred_on")))
-register_kind(KindSpec("complaint", Complaint, date_fields=("received_at", "occurred_on")))
-register_kind(KindSpec("escalation", Escalation, date_fields=("detected_at", "occurred_on")))
-register_kind(KindSpec("handover", Handover, date_fields=("trigger_on", "occurred_on")))
-register_kind(KindSpec("product_sale", ProductSale, date_fields=("sold_at", "occurred_on")))
+register_kind(KindSpec("expense_claim", ExpenseClaim, party_paths=_PARTIES, money_fields=("amount_cny",)))
+register_kind(KindSpec("visit_log", VisitLog, party_paths=_PARTIES, date_fields=("started_at", "occurred_on")))
+register_kind(KindSpec("appointment", Appointment, party_paths=_PARTIES,
+                       date_fields=("scheduled_at", "occurred_on")))
+register_kind(KindSpec("complaint", Complaint, party_paths=_PARTIES, date_fields=("received_at", "occurred_on")))
+register_kind(KindSpec("escalation", Escalation, party_paths=_PARTIES,
+                       date_fields=("detected_at", "occurred_on")))
+register_kind(KindSpec("handover", Handover, party_paths=_PARTIES, date_fields=("trigger_on", "occurred_on")))
+register_kind(KindSpec("product_sale", ProductSale, party_paths=_PARTIES,
+                       date_fields=("sold_at", "occurred_on")))

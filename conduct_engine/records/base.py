@@ -144,5 +144,15 @@ class StrictModel(BaseModel):
         return data
 
     def as_fact_dict(self) -> dict:
-        """Dump to JSON-ready facts: dates as YYYY-MM-DD, datetimes ISO with +08:00, no nulls."""
-        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
+        """Dump to JSON-ready facts: dates as YYYY-MM-DD, datetimes ISO with +08:00, no nulls — not even inside
+        open mappings (module findings, material figures): a null there is the same as an absent key (SPEC §3)."""
+        return _without_nulls(self.model_dump(mode="json", exclude_none=True, by_alias=True))
+
+
+def _without_nulls(value: Any) -> Any:
+    """``value`` with every null mapping entry removed, at any depth."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from ..fx import ISO_4217
 from .base import (
     Code,
     Date,
@@ -121,6 +122,34 @@ class ApprovedProduct(StrictModel):
     to: Date | None = None
 
 
+class FxRate(StrictModel):
+    """A dated exchange rate: CNY per unit of an ISO 4217 currency, in force from ``on`` until the next one."""
+
+    currency: Code
+    on: Date
+    rate: Money
+
+    @model_validator(mode="after")
+    def _iso(self) -> FxRate:
+        """The code must be ISO 4217 and the rate positive."""
+        if self.currency.strip().upper() not in ISO_4217:
+            raise PydanticCustomError("unknown_currency", "currency {currency!r} is not an ISO 4217 code",
+                                      {"currency": self.currency})
+        if self.rate <= 0:
+            raise PydanticCustomError("fx_rate", "rate must be positive", {})
+        self.currency = self.currency.strip().upper()
+        return self
+
+
+class CalendarDay(StrictModel):
+    """A day of the business calendar that differs from Monday–Friday: a public holiday on a weekday, or a
+    make-up working day (调休) on a weekend; overrides the bundled calendar for that date."""
+
+    date: Date
+    type: Literal["holiday", "workday"]
+    name: Code | None = None
+
+
 class Context(StrictModel):
     """Reference data given with a request or loaded into the service; every list may be empty."""
 
@@ -131,6 +160,8 @@ class Context(StrictModel):
     restricted_securities: list[RestrictedSecurity] = ListField(MAX_REFERENCE)
     inside_information: list[InsideInformation] = ListField(MAX_REFERENCE)
     approved_products: list[ApprovedProduct] = ListField(MAX_REFERENCE)
+    fx_rates: list[FxRate] = ListField(MAX_REFERENCE)
+    calendar: list[CalendarDay] = ListField(MAX_REFERENCE)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Context:
@@ -159,3 +190,6 @@ register_context_list(ContextListSpec("applications", "application", "id"))
 register_context_list(ContextListSpec("restricted_securities", "restricted_security", "security_code"))
 register_context_list(ContextListSpec("inside_information", "inside_information", None))
 register_context_list(ContextListSpec("approved_products", "approved_product", "code"))
+# a request's rates for a currency replace the stored ones for that currency; its calendar days replace those dates
+register_context_list(ContextListSpec("fx_rates", "fx_rate", "currency"))
+register_context_list(ContextListSpec("calendar", "calendar_day", "date"))

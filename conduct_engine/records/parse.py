@@ -1,6 +1,7 @@
 """Parse raw JSON-like input into record and context models, with clear dotted-path errors."""
 
 import copy
+import datetime as dt
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -9,6 +10,7 @@ from pydantic import ValidationError
 
 from .. import error_codes
 from ..errors import RecordError
+from ..fx import FxTable
 from .base import StrictModel
 from .context import Context
 from .registry import kind_spec, record_adapter, record_kinds
@@ -20,9 +22,10 @@ _ROOT = "(root)"
 
 
 def parse_record(
-    data: Any, *, lenient: bool = False, fx: Mapping[str, float] | None = None
+    data: Any, *, lenient: bool = False, fx: Mapping[str, float] | FxTable | None = None
 ) -> StrictModel:
-    """Validate one record dict; ``lenient`` drops unknown fields, ``fx`` converts ``amount``."""
+    """Validate one record dict; ``lenient`` drops unknown fields, ``fx`` (a pack's table, or an FxTable with the
+    reference data's dated rates) converts ``amount`` at the rate of the record's own date."""
     data = _as_dict(data, "a record")
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in record_kinds():
@@ -56,8 +59,22 @@ def _kind_error(kind: Any) -> dict:
     return _error("kind", f"Unknown kind {kind!r}; expected one of: {valid}", error_codes.UNKNOWN_KIND)
 
 
+def _own_date(data: dict, kind: str) -> dt.date | None:
+    """The record's own date as given (its kind's first date field that reads as a date), for the rate."""
+    for path in kind_spec(kind).date_fields:
+        value: Any = data
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value[:10])
+            except ValueError:
+                return None
+    return None
+
+
 def _convert_amount(
-    data: dict, kind: str, fx: Mapping[str, float] | None, lenient: bool
+    data: dict, kind: str, fx: Mapping[str, float] | FxTable | None, lenient: bool
 ) -> dict:
     """Replace ``amount``/``currency`` by the kind's primary ``*_cny`` field (SPEC §3)."""
     amount, currency = data.pop("amount", None), data.pop("currency", None)
@@ -82,13 +99,16 @@ def _convert_amount(
                              error_codes.NUMBER_TYPE))
     elif not math.isfinite(amount) or amount < 0:
         errors.append(_error("amount", "Input should be a finite number >= 0", error_codes.FINITE_NUMBER))
-    rates = {"CNY": 1.0, **{str(k).upper(): float(v) for k, v in (fx or {}).items()}}
-    rate = rates.get(currency.strip().upper()) if isinstance(currency, str) else None
-    if rate is None:
-        errors.append(_error("currency", f"Unknown currency {currency!r}; known currencies: "
-                                         f"{', '.join(sorted(rates))}", error_codes.UNKNOWN_CURRENCY))
+    table = FxTable.of(fx)
+    on = _own_date(data, kind)
+    problem = table.problem(currency, on)
+    if problem is not None:
+        code = error_codes.UNKNOWN_CURRENCY if problem.startswith("Unknown") else error_codes.NO_FX_RATE
+        errors.append(_error("currency", problem, code))
     if errors:
         raise RecordError(errors)
+    rate = table.rate(currency, on)
+    assert rate is not None
     data[field] = round(amount * rate, 2)
     return data
 

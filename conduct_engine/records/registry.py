@@ -56,6 +56,8 @@ class KindSpec:
     #: the enum field that says where the record is in its life (a loan file's ``stage``); its values, in the
     #: model's order, are the stages a rule's ``stages:`` may name (None: rules of this kind take no ``stages:``)
     stage_field: str | None = None
+    #: party objects resolved to their network (SPEC §3.5): record path -> the name the network is written under
+    party_paths: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def money_field(self) -> str | None:

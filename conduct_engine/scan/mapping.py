@@ -7,7 +7,7 @@ A mapping file (YAML or JSON)::
     values: {form: {"Cash or cash equivalent": cash, "*": goods}}   # per field; "*" = any other value
     constants: {direction: received}
     currency: USD              # money (``*_cny``) columns are in this currency, converted with the pack's fx
-    formats: {occurred_on: "%Y-%m-%d %H:%M:%S"}   # strptime formats for date/datetime columns
+    formats: {occurred_on: "%d/%m/%Y", value_cny: money}   # strptime, excel (serial dates), money (scan/cells.py)
     required: [employee_id]    # fields whose empty cell makes the row unusable
     list_separator: ";"        # for list fields (default ";")
 
@@ -27,11 +27,13 @@ from typing import Any
 
 from conduct_engine.dates import parse_date
 from conduct_engine.errors import RecordError
+from conduct_engine.fx import FxTable
 from conduct_engine.packs.fields import FieldType, catalog, lookup
 from conduct_engine.paths import get_indexed
 from conduct_engine.records import MODEL_BY_KIND, parse_record
 from conduct_engine.records.base import MAX_LIST
 from conduct_engine.scan import ScanInputError
+from conduct_engine.scan.cells import MONEY_FORMATS, excel_serial, money_text, slashed
 from conduct_engine.scan.readers import Row, RowProblem
 from conduct_engine.untrusted import Limits, UntrustedInputError, load_json, load_yaml, number_problem
 
@@ -269,6 +271,7 @@ def _coerce(ftype: FieldType, raw: Any, fmt: str | None, sep: str, target: str, 
             return _number_out(raw)
         text = str(raw).strip().replace(",", "")
         try:
+            text = money_text(str(raw), fmt) if fmt in MONEY_FORMATS else text
             number = float(text) if len(text) <= 64 else float("nan")
             if number != number or number in (float("inf"), float("-inf")):
                 raise ValueError
@@ -311,6 +314,10 @@ def _coerce(ftype: FieldType, raw: Any, fmt: str | None, sep: str, target: str, 
 def _when(kind: str, raw: Any, fmt: str | None, target: str, problem: Any) -> Any:
     text = str(raw).strip()
     try:
+        if fmt == "excel":
+            return excel_serial(raw, kind)
+        if fmt is None and (iso := slashed(text, kind)) is not None:
+            return iso
         if fmt:
             moment = dt.datetime.strptime(text, fmt)
             return moment.date().isoformat() if kind == "date" else moment.isoformat()
@@ -383,7 +390,8 @@ def _set(record: dict, path: str, value: Any) -> None:
         node[last] = value
 
 
-def validate(record: dict, row: Row, mapping: Mapping, fx: MappingABC[str, float]) -> tuple[Any, list[RowProblem]]:
+def validate(record: dict, row: Row, mapping: Mapping, fx: MappingABC[str, float] | FxTable
+             ) -> tuple[Any, list[RowProblem]]:
     """Parse a mapped record leniently (unknown fields dropped); problems name the source column."""
     try:
         return parse_record(record, lenient=True, fx=fx), []

@@ -15,10 +15,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from conduct_engine import network
 from conduct_engine.facts import record_date
+from conduct_engine.fx import FxTable
 from conduct_engine.history import AggregateValue, HistoryIndex, HistoryItem
 from conduct_engine.packs.model import LoadedPacks
 from conduct_engine.paths import get_path
+from conduct_engine.records import parse_context
 from conduct_engine.scan.mapping import Mapping, validate
 from conduct_engine.scan.readers import FileFailure, Row, RowProblem, expand, read_rows
 from conduct_engine.untrusted import Limits
@@ -83,6 +86,8 @@ def prepare(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, mapping: Ma
     plan = ScanPlan("", [str(f) for f in files], as_of,
                     {"name": packs.name, "version": packs.version, "digest": packs.digest})
     mapping = mapping or Mapping.identity_mapping()
+    ctx = parse_context(context, lenient=True) if context is not None else None
+    rates = FxTable.of(packs.fx, ctx)  # the pack's table under the reference data's dated fx_rates
     parsed: list[tuple[Row, BaseModel]] = []
     limits = Limits.load()
     for path in files:
@@ -97,7 +102,7 @@ def prepare(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, mapping: Ma
                 continue
             record, problems = mapping.to_record(row, packs.fx)
             if record is not None:
-                model, problems = validate(record, row, mapping, packs.fx)
+                model, problems = validate(record, row, mapping, rates)
                 if model is not None:
                     parsed.append((row, model))
             plan.problems += problems
@@ -123,8 +128,9 @@ def prepare(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, mapping: Ma
         history_index_items = history
     plan.scan_id = fingerprint(files, extra)
     index = HistoryIndex(history_index_items)
+    net = network.resolver(ctx)  # SPEC §3.5: windows over the resolved party networks
     for seq, ((row, model), dump, item) in enumerate(zip(parsed, dumps, history, strict=True)):
-        aggregates = {name: index.aggregate(name, agg, item.kind, dump, item.day)
+        aggregates = {name: index.aggregate(name, agg, item.kind, dump, item.day, network=net)
                       for name, agg in packs.aggregates.items() if item.kind in agg.applies_to}
         employee = dump.get("employee_id") or get_path(dump, "team.lead_investigator")
         meta = {"source": row.source, "row": row.number, "kind": item.kind, "id": item.id,

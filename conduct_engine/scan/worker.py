@@ -32,7 +32,8 @@ class FixedAggregates(HistoryIndex):
         super().__init__()
         self._values = values
 
-    def aggregate(self, name: str, agg: Any, kind: str, dump: dict, day: dt.date) -> AggregateValue | None:
+    def aggregate(self, name: str, agg: Any, kind: str, dump: dict, day: dt.date,
+                  network: Any = None) -> AggregateValue | None:
         """The value computed before fan-out."""
         return self._values.get(name)
 

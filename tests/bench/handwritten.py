@@ -37,7 +37,10 @@ GIFT_GIVER_365D_BLOCK_CNY = 2000.0
 GIFT_WINDOW_DAYS = 365
 WC_TERM_MAX_MONTHS = 36
 WC_EFFECTIVE_FROM = dt.date(2024, 7, 1).toordinal()
-FX = {"CNY": 1.0, "USD": 7.1, "EUR": 7.7, "HKD": 0.91}
+FX = {"CNY": 1.0, "USD": 7.1, "EUR": 7.7, "HKD": 0.91, "GBP": 9.0, "JPY": 0.047, "SGD": 5.3, "AUD": 4.6, "CAD": 5.1,
+      "CHF": 8.1, "MOP": 0.88, "TWD": 0.22, "KRW": 0.0051}
+#: dispositions by which a gift left the employee: it counts toward no keep or annual limit (issue 13)
+DISPOSED = frozenset({"returned", "handed_in", "donated"})
 
 # ---- loan-file pack parameters (copied from rules/due_diligence/*.yaml and rules/risk/*.yaml) ------------
 CORPORATE_PRODUCTS = ["working_capital", "fixed_asset", "project_finance", "trade_finance"]
@@ -63,11 +66,12 @@ TRANSCRIBED: dict[str, dict[str, Any]] = {
             "when": 'direction == "received" and form in cash_equivalents'},
         "BRB-GIFT-KEEP": {
             "applies_to": "gift", "match": [], **_NO_DATES,
-            "when": 'direction == "received" and value_cny > gift_keep_max_cny and (missing(disposition) '
-                    'or disposition not in ["returned", "handed_in", "donated"])'},
+            "when": 'direction == "received" and gift_value_per_recipient > gift_keep_max_cny and (missing(disposition) '
+                    'or disposition not in disposed_dispositions)'},
         "BRB-GIFT-AGG-365D": {
             "applies_to": "gift", "match": [], **_NO_DATES,
-            "when": 'direction == "received" and agg.gift_giver_365d_cny > gift_giver_365d_block_cny'},
+            "when": 'direction == "received" and (missing(disposition) or disposition not in disposed_dispositions) '
+                    'and agg.gift_giver_365d_cny > gift_giver_365d_block_cny'},
         "CMP-FUND-NO-CERT": {
             "applies_to": "product_sale", **_NO_DATES,
             "when": 'product_type == "fund"',
@@ -137,6 +141,7 @@ TRANSCRIBED: dict[str, dict[str, Any]] = {
     },
     "parameters": {
         "cash_equivalents": sorted(CASH_EQUIVALENTS), "gift_keep_max_cny": GIFT_KEEP_MAX_CNY,
+        "disposed_dispositions": sorted(DISPOSED),
         "gift_giver_365d_block_cny": GIFT_GIVER_365D_BLOCK_CNY, "wc_term_max_months": WC_TERM_MAX_MONTHS,
         "materials_audited_fs": sorted(MATERIALS_AUDITED_FS), "materials_credit_report": sorted(MATERIALS_CREDIT_REPORT),
         "crosscheck_tol": CROSSCHECK_TOL, "ltv_max_commercial_re": LTV_MAX_COMMERCIAL_RE,
@@ -148,9 +153,10 @@ TRANSCRIBED: dict[str, dict[str, Any]] = {
     "fx": {k: v for k, v in FX.items() if k != "CNY"},
     "aggregates": {
         "gift_giver_365d_cny": {
-            "applies_to": ["gift"], "over": "gift", "where": {"direction": "received"},
-            "match": {"employee_id": "employee_id", "counterparty.group_id": "counterparty.group_id"},
-            "within_days": GIFT_WINDOW_DAYS, "sum": "value_cny"}},
+            "applies_to": ["gift"], "over": "gift", "where": {"direction": "received",
+                                                          "disposition": ["kept", "pending", None]},
+            "match": {"employee_id": "employee_id", "network.key": "network.key"},
+            "within_days": GIFT_WINDOW_DAYS, "sum": "value_cny", "per": "recipients"}},
 }
 
 
@@ -239,12 +245,29 @@ def gift_day(record: dict, as_of: dt.date) -> int:
 
 
 def gift_key(record: dict) -> tuple[str, str] | None:
-    """(employee_id, counterparty.group_id), or None when either is missing."""
-    group = (record.get("counterparty") or {}).get("group_id")
+    """(employee_id, the giver's network), or None when either is missing. Without reference data a giver's
+    network is its group, else the party on its own (SPEC §3.5: a party with no group is counted too)."""
+    counterparty = record.get("counterparty") or {}
+    group, party = counterparty.get("group_id"), counterparty.get("party_id")
+    network = f"group:{group}" if group is not None else f"party:{party}" if party is not None else None
     employee = record.get("employee_id")
-    if group is None or employee is None:
+    if network is None or employee is None:
         return None
-    return employee, group
+    return employee, network
+
+
+def gift_share(record: dict) -> float | None:
+    """The gift's value per recipient (a team gift is measured per person)."""
+    value = gift_value(record)
+    recipients = record.get("recipients")
+    if value is None:
+        return None
+    return round(value / recipients, 2) if isinstance(recipients, int) and recipients > 0 else value
+
+
+def gift_kept(record: dict) -> bool:
+    """Whether the gift counts toward the annual total: not returned, handed in or donated."""
+    return record.get("disposition") not in DISPOSED
 
 
 def loan_file_day(record: dict, as_of: dt.date) -> int:
@@ -266,10 +289,10 @@ class GiftWindows:
     def __init__(self, gifts: Iterable[dict], as_of: dt.date):
         rows: dict[tuple[str, str], list[tuple[int, float, str]]] = defaultdict(list)
         for gift in gifts:
-            if gift.get("direction") != "received":
+            if gift.get("direction") != "received" or not gift_kept(gift):
                 continue
             key = gift_key(gift)
-            value = gift_value(gift)
+            value = gift_share(gift)
             if key is None or value is None:
                 continue
             rows[key].append((gift_day(gift, as_of), value, gift["id"]))
@@ -326,14 +349,14 @@ def check_gift(record: dict, windows: GiftWindows, as_of: dt.date) -> set[str]:
         return fired
     if record.get("form") in CASH_EQUIVALENTS:
         fired.add("BRB-CASH-EQUIV")
-    value = gift_value(record)
+    value = gift_share(record)
     if value is None:
         return fired
     limit = GIFT_KEEP_MAX_BY_BRANCH.get(record.get("branch"), GIFT_KEEP_MAX_CNY)  # type: ignore[arg-type]
     if value > limit and record.get("disposition") not in GIFT_KEEP_OK_DISPOSITIONS:
         fired.add("BRB-GIFT-KEEP")
     key = gift_key(record)
-    if key is not None and windows.total(key, gift_day(record, as_of), record["id"], value) \
+    if key is not None and gift_kept(record) and windows.total(key, gift_day(record, as_of), record["id"], value) \
             > GIFT_GIVER_365D_BLOCK_CNY:
         fired.add("BRB-GIFT-AGG-365D")
     return fired

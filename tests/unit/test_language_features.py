@@ -19,7 +19,7 @@ pack: features
 version: '1'
 parameters:
   late_bd: {value: 5}
-  holidays: {value: ["2026-10-01", "2026-10-02"]}
+  holidays: {value: ["2030-10-01", "2030-10-02"]}
 derived:
   lag_bd: {applies_to: [gift], value: 'business_days(occurred_on, declared_at)'}
   material_count: {applies_to: [loan_file], value: count(materials)}
@@ -62,7 +62,7 @@ aggregates:
     within_days: 365
     sum: value_cny
 test_defaults:
-  gift: {id: G, kind: gift, employee_id: E1, occurred_on: "2026-09-30", direction: received, form: goods,
+  gift: {id: G, kind: gift, employee_id: E1, occurred_on: "2030-09-30", direction: received, form: goods,
          value_cny: 100, counterparty: {party_id: P1}}
   loan_file: {id: L, kind: loan_file, product_type: working_capital, requested_amount_cny: 100, term_months: 12,
               borrower: {party_id: P9}, team: {lead_investigator: E1}}
@@ -76,8 +76,8 @@ rules:
     remediation: {zh: 按时申报, en: declare on time}
     source: test
     tests:
-      fires: [{declared_at: "2026-10-12T09:00:00"}]
-      silent: [{declared_at: "2026-10-09T09:00:00"}]
+      fires: [{declared_at: "2030-10-10T09:00:00"}]
+      silent: [{declared_at: "2030-10-09T09:00:00"}]
   - id: TST-SEP
     standard: dd.objectivity
     severity: block
@@ -127,11 +127,12 @@ def test_business_days(a, b, expected):
 
 
 def test_business_days_skip_holidays(features):
-    # occurred Wed 2026-09-30; Oct 1-2 are holidays (parameter), so Fri Oct 9 is the 5th business day after
-    base = {"id": "G", "kind": "gift", "employee_id": "E1", "occurred_on": "2026-09-30", "direction": "received",
+    # occurred Mon 2030-09-30 (a year the bundled State Council calendar does not carry); Oct 1-2 are holidays
+    # (parameter), so Wed Oct 9 is the 5th business day after
+    base = {"id": "G", "kind": "gift", "employee_id": "E1", "occurred_on": "2030-09-30", "direction": "received",
             "form": "goods", "value_cny": 100}
-    assert _ids(features.evaluate({**base, "declared_at": "2026-10-09T09:00:00"})) == []
-    late = features.evaluate({**base, "declared_at": "2026-10-12T09:00:00"})
+    assert _ids(features.evaluate({**base, "declared_at": "2030-10-09T09:00:00"})) == []
+    late = features.evaluate({**base, "declared_at": "2030-10-10T09:00:00"})
     assert _ids(late) == ["TST-LATE"] and late.violations[0].message.en == "declared 6 business days late"
 
 

@@ -275,7 +275,7 @@ def test_amount_and_currency_converted_with_fx(kind, amount, currency, expected)
 
 @pytest.mark.parametrize("extra, fx, expected", [
     ({"amount": 1, "currency": "XYZ"}, {"USD": 7.1}, [("currency", "unknown_currency")]),
-    ({"amount": 1, "currency": "USD"}, None, [("currency", "unknown_currency")]),
+    ({"amount": 1, "currency": "USD"}, None, [("currency", "no_fx_rate")]),
     ({"amount": 1}, {"USD": 7.1}, [("currency", "missing")]),
     ({"currency": "USD"}, {"USD": 7.1}, [("amount", "missing")]),
     ({"amount": "1", "currency": "USD"}, {"USD": 7.1}, [("amount", "number_type")]),
@@ -293,8 +293,14 @@ def test_unknown_currency_message_names_known_currencies():
     del data["value_cny"]
     with pytest.raises(RecordError) as info:
         parse_record(data, fx={"USD": 7.1, "EUR": 7.8})
-    assert str(info.value) == ("currency: Unknown currency 'xyz'; known currencies: "
-                               "CNY, EUR, USD")
+    assert str(info.value) == "currency: Unknown currency 'xyz': not an ISO 4217 code"
+    data["currency"] = "BRL"
+    data["occurred_on"] = "2026-10-10"
+    with pytest.raises(RecordError) as info:
+        parse_record(data, fx={"USD": 7.1, "EUR": 7.8})
+    assert str(info.value) == ("currency: No exchange rate for BRL on 2026-10-10: give it in fx_rates of the reference "
+                               "data or the request context (the pack's table has CNY, EUR, USD)")
+    assert info.value.errors[0]["type"] == "no_fx_rate"
 
 
 def test_amount_with_primary_money_field_is_an_error():

@@ -1,0 +1,80 @@
+"""The business-day calendar: Chinese public holidays and make-up working days (调休).
+
+Three layers, later ones winning for a date:
+
+1. the State Council's holiday notices as published in the ``chinesecalendar`` package (2004 to the last year it
+   carries: 2026 in 1.11.0) — public holidays that fall on weekdays, and the weekend days that are working days;
+2. the ``holidays`` and ``makeup_workdays`` parameters of ``rules/common.yaml`` (a year the package does not carry
+   yet, e.g. 2027 once its notice is out, or a bank's own closing days);
+3. the reference data's ``calendar`` entries (``{date, type: holiday|workday}``), for one request or loaded once.
+
+A business day is a Monday–Friday that is not a holiday, or a make-up working day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+__all__ = ["BusinessCalendar", "bundled", "covered_years"]
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """Weekday holidays and weekend working days."""
+
+    holidays: frozenset[dt.date] = frozenset()
+    workdays: frozenset[dt.date] = frozenset()
+
+    def is_business_day(self, day: dt.date) -> bool:
+        """Whether ``day`` is a working day."""
+        if day in self.workdays:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+    def business_days(self, a: dt.date, b: dt.date) -> int:
+        """Business days after ``a`` up to and including ``b`` (negative when ``b`` is earlier)."""
+        sign, lo, hi = (1, a, b) if b >= a else (-1, b, a)
+        weeks, rest = divmod((hi - lo).days, 7)
+        count = weeks * 5 + sum(1 for i in range(1, rest + 1) if (lo + dt.timedelta(days=i)).weekday() < 5)
+        count -= sum(1 for h in self.holidays if lo < h <= hi and h.weekday() < 5 and h not in self.workdays)
+        count += sum(1 for w in self.workdays if lo < w <= hi and w.weekday() >= 5)
+        return sign * count
+
+    def with_days(self, holidays: Iterable[dt.date] = (), workdays: Iterable[dt.date] = ()) -> BusinessCalendar:
+        """This calendar with more holidays and working days (a date given as one is removed from the other)."""
+        extra_h, extra_w = frozenset(holidays), frozenset(workdays)
+        return BusinessCalendar((self.holidays - extra_w) | extra_h, (self.workdays - extra_h) | extra_w)
+
+    def with_context(self, context: Any) -> BusinessCalendar:
+        """This calendar overridden by a context's ``calendar`` entries (itself when there are none)."""
+        days = getattr(context, "calendar", None) or ()
+        if not days:
+            return self
+        return self.with_days([d.date for d in days if d.type == "holiday"],
+                              [d.date for d in days if d.type == "workday"])
+
+
+@lru_cache(maxsize=1)
+def bundled() -> BusinessCalendar:
+    """The State Council calendar of the ``chinesecalendar`` package (empty when it is not installed)."""
+    try:
+        import chinese_calendar
+    except ImportError:  # pragma: no cover - pinned in pyproject.toml
+        return BusinessCalendar()
+    holidays = frozenset(d for d in chinese_calendar.holidays if d.weekday() < 5)
+    workdays = frozenset(d for d in chinese_calendar.workdays if d.weekday() >= 5)
+    return BusinessCalendar(holidays, workdays)
+
+
+def covered_years() -> range:
+    """The years the bundled notices cover."""
+    try:
+        import chinese_calendar
+    except ImportError:  # pragma: no cover
+        return range(0)
+    days = chinese_calendar.holidays
+    return range(min(days).year, max(days).year + 1)
