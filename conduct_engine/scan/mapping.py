@@ -17,15 +17,11 @@ Every problem of a row is reported (row number, column, reason) and the row is s
 
 from __future__ import annotations
 
-import datetime as dt
-import difflib
-import re
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conduct_engine.dates import parse_date
 from conduct_engine.errors import RecordError
 from conduct_engine.fx import FxTable
 from conduct_engine.packs.fields import FieldType, catalog, lookup
@@ -33,14 +29,11 @@ from conduct_engine.paths import get_indexed
 from conduct_engine.records import MODEL_BY_KIND, parse_record
 from conduct_engine.records.base import MAX_LIST
 from conduct_engine.scan import ScanInputError
-from conduct_engine.scan.cells import MONEY_FORMATS, excel_serial, money_text, slashed
+from conduct_engine.scan.coerce import SKIP, coerce, empty, hint, number_out
 from conduct_engine.scan.readers import Row, RowProblem
-from conduct_engine.untrusted import Limits, UntrustedInputError, load_json, load_yaml, number_problem
+from conduct_engine.untrusted import Limits, UntrustedInputError, load_json, load_yaml
 
 _KEYS = {"kind", "columns", "values", "constants", "currency", "formats", "required", "list_separator"}
-_TRUE = {"true", "t", "yes", "y", "1"}
-_FALSE = {"false", "f", "no", "n", "0"}
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[ T])")
 _ANY = "*"
 _SCALAR = (str, int, float, bool, type(None))
 
@@ -69,11 +62,6 @@ def field_type(kind: str, path: str) -> FieldType | None:
         i += 1
     rest = ".".join(parts)
     return lookup(schema.fields, rest) if rest else None
-
-
-def _hint(name: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(name, options, n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
 
 
 @dataclass
@@ -123,7 +111,7 @@ class Mapping:
         """Check a mapping given as data."""
         if not isinstance(data, dict):
             raise ScanInputError(f"{where}: a mapping must be an object with kind and columns")
-        problems = [f"unknown key {str(k)[:60]!r}{_hint(str(k), sorted(_KEYS))}" for k in data if k not in _KEYS]
+        problems = [f"unknown key {str(k)[:60]!r}{hint(str(k), sorted(_KEYS))}" for k in data if k not in _KEYS]
         data = _checked_shapes(data, problems)
         kind = data.get("kind")
         if not isinstance(kind, str) or not kind:
@@ -131,7 +119,7 @@ class Mapping:
             kind = ""
         constant_kind = kind if kind in MODEL_BY_KIND else None
         if kind and constant_kind is None and not isinstance((data.get("values") or {}).get("kind"), dict):
-            problems.append(f"kind {kind[:60]!r} is not a record kind{_hint(kind, sorted(MODEL_BY_KIND))}; to read "
+            problems.append(f"kind {kind[:60]!r} is not a record kind{hint(kind, sorted(MODEL_BY_KIND))}; to read "
                             "kinds from a column, also give values.kind {source value: record kind}")
         mapping = cls(kind=constant_kind, kind_column=None if constant_kind else kind or None,
                       columns=_str_dict(data.get("columns"), "columns", problems),
@@ -158,7 +146,7 @@ class Mapping:
                 continue
             if all(field_type(k, target) is None for k in kinds):
                 known = sorted({p for k in kinds for p in catalog()[k].fields})
-                problems.append(f"{target}: not a field of {'/'.join(kinds)}{_hint(target, known)}")
+                problems.append(f"{target}: not a field of {'/'.join(kinds)}{hint(target, known)}")
         rates = {"CNY": 1.0, **{str(k).upper(): float(v) for k, v in (fx or {}).items()}}
         if mapping.currency is not None and str(mapping.currency).upper() not in rates:
             problems.append(f"currency {mapping.currency!r} is not in the pack's fx table ({', '.join(sorted(rates))})")
@@ -187,13 +175,13 @@ class Mapping:
             rate = {"CNY": 1.0, **{str(k).upper(): float(v) for k, v in fx.items()}}[str(self.currency).upper()]
         for target, column in columns.items():
             raw = row.data.get(column)
-            if _empty(raw):
+            if empty(raw):
                 continue
             value = self._convert(kind, target, raw, lambda reason, c=column: problem(c, reason))
-            if value is _SKIP:
+            if value is SKIP:
                 continue
             if rate != 1.0 and target.endswith("_cny") and isinstance(value, (int, float)):
-                value = _number_out(round(value * rate, 2))
+                value = number_out(round(value * rate, 2))
             _set(record, target, value)
         for target, value in self.constants.items():
             _set(record, target, value)
@@ -214,30 +202,25 @@ class Mapping:
             value = raw.strip() if isinstance(raw, str) else raw
         if value not in MODEL_BY_KIND:
             problem(column, f"unknown kind {raw!r}; expected one of: {', '.join(MODEL_BY_KIND)}"
-                    + _hint(str(value), list(MODEL_BY_KIND)))
+                    + hint(str(value), list(MODEL_BY_KIND)))
             return None
         return str(value)
 
     def _convert(self, kind: str, target: str, raw: Any, problem: Any) -> Any:
         ftype = field_type(kind, target) if target != "id" else FieldType("str")
         if ftype is None:
-            return _SKIP  # a column for a field this kind does not have (lenient import)
+            return SKIP  # a column for a field this kind does not have (lenient import)
         mapped = _lookup_value(self.values.get(target), raw)
         if mapped is None:
-            return _SKIP  # mapped to null: the value means "unknown"
+            return SKIP  # mapped to null: the value means "unknown"
         if mapped is not _MISSING:
             if not isinstance(mapped, str):
                 return mapped  # numbers and booleans from the value map are used as given
             raw = mapped
-        return _coerce(ftype, raw, self.formats.get(target), self.list_separator, target, problem)
+        return coerce(ftype, raw, self.formats.get(target), self.list_separator, target, problem)
 
 
-_SKIP = object()
 _MISSING = object()
-
-
-def _empty(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
 def _lookup_value(table: dict[str, Any] | None, raw: Any) -> Any:
@@ -252,85 +235,6 @@ def _lookup_value(table: dict[str, Any] | None, raw: Any) -> Any:
         if " ".join(str(key).split()).casefold() == folded:
             return value
     return table.get(_ANY, _MISSING)
-
-
-def _number_out(value: float) -> int | float:
-    return int(value) if float(value).is_integer() and abs(value) < 2**53 else value
-
-
-def _short(raw: Any) -> str:
-    text = repr(raw)
-    return text if len(text) <= 60 else text[:57] + "…'"
-
-
-def _coerce(ftype: FieldType, raw: Any, fmt: str | None, sep: str, target: str, problem: Any) -> Any:
-    """A cell as the field's type, or _SKIP after reporting why it cannot be."""
-    kind = ftype.kind
-    if kind == "number":
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            return _number_out(raw)
-        text = str(raw).strip().replace(",", "")
-        try:
-            text = money_text(str(raw), fmt) if fmt in MONEY_FORMATS else text
-            number = float(text) if len(text) <= 64 else float("nan")
-            if number != number or number in (float("inf"), float("-inf")):
-                raise ValueError
-        except ValueError:
-            problem(f"{target}: not a number: {_short(raw)}")
-            return _SKIP
-        too_long = number_problem(text, number)
-        if too_long:
-            problem(f"{target}: {too_long}: {_short(raw)}")
-            return _SKIP
-        return _number_out(number)
-    if kind == "bool":
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().casefold()
-        if text in _TRUE or text in _FALSE:
-            return text in _TRUE
-        problem(f"{target}: not a yes/no value: {_short(raw)}")
-        return _SKIP
-    if kind in ("date", "datetime"):
-        return _when(kind, raw, fmt, target, problem)
-    if kind == "enum":
-        text = str(raw).strip()
-        if text not in ftype.values:
-            problem(f"{target}: unknown value {_short(raw)}; expected one of: {', '.join(ftype.values)}"
-                    + _hint(text, list(ftype.values)))
-            return _SKIP
-        return text
-    if kind == "list":
-        items = [s.strip() for s in str(raw).split(sep) if s.strip()]
-        if ftype.item is not None and ftype.item.kind != "str":
-            out = [_coerce(ftype.item, item, fmt, sep, target, problem) for item in items]
-            return _SKIP if any(v is _SKIP for v in out) else out
-        return items
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))  # spreadsheet ids: 174740.0 -> "174740"
-    return raw if isinstance(raw, (str, dict, list)) else str(raw)
-
-
-def _when(kind: str, raw: Any, fmt: str | None, target: str, problem: Any) -> Any:
-    text = str(raw).strip()
-    try:
-        if fmt == "excel":
-            return excel_serial(raw, kind)
-        if fmt is None and (iso := slashed(text, kind)) is not None:
-            return iso
-        if fmt:
-            moment = dt.datetime.strptime(text, fmt)
-            return moment.date().isoformat() if kind == "date" else moment.isoformat()
-        if _ISO_DAY.match(text):
-            if kind == "date":
-                return parse_date(text[:10]).isoformat()
-            dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return text
-    except ValueError:
-        pass
-    expected = f"format {fmt}" if fmt else ("YYYY-MM-DD" if kind == "date" else "ISO 8601")
-    problem(f"{target}: not a {'date' if kind == 'date' else 'date and time'} ({expected}): {_short(raw)}")
-    return _SKIP
 
 
 def _checked_shapes(data: dict, problems: list[str]) -> dict:

@@ -226,3 +226,15 @@ def test_post_loan_checks_still_report_what_was_missing_at_origination(engine):
     found = _check(engine, post).violations
     assert sorted(v.rule_id for v in found) == sorted(f"DDC-MODULE-MISSING-{_code(m)}" for m in MODULE_NAMES)
     assert all(v.message.en.startswith("At origination: ") and v.message.zh.startswith("贷款发起时：") for v in found)
+
+
+def test_new_client_of_average_credit_is_paid_by_entrusted_payment(engine):
+    # WCL 2024 Art. 27 (1): new relationship AND credit status only average -> entrusted payment, whatever the amount
+    body = _body("working_capital_new_client_self_payment.review.json")
+    found = [v for v in _check(engine, body).violations if v.rule_id == "RM-ENTRUSTED-PAYMENT-REQUIRED"]
+    assert len(found) == 1 and "2000000" in found[0].message.zh and "2026-10-15" in found[0].message.en
+    assert "第二十七条" in found[0].source
+    for borrower in ({"is_new_client": False}, {"credit_status": "good"}):  # either condition alone is not enough
+        other = copy.deepcopy(body)
+        other["record"]["borrower"].update(borrower)
+        assert _check(engine, other).decision == "pass"

@@ -113,3 +113,15 @@ def test_overrides_from_parameters_and_reference_data():
     context = parse_context({"calendar": [{"date": "2027-02-08", "type": "workday"},
                                           {"date": "2027-02-09", "type": "holiday", "name": "春节"}]})
     assert d.value(dump, context) == 2  # Sat 6 and Mon 8; Tue 9 now a holiday
+
+
+@pytest.mark.parametrize("start, end, expected", [
+    ("2027-02-04", "2027-02-09", 1),   # Fri 5 (除夕) and Mon 8 (初三) are holidays, 6-7 the weekend: only Tue 9
+    ("2027-09-14", "2027-09-16", 1),   # Wed 15 中秋
+    ("2027-09-30", "2027-10-04", 1),   # Fri Oct 1 国庆; Mon 4 counts (the 2027 notice's 补假 is not confirmed yet)
+    ("2027-03-01", "2027-03-05", 4),   # an ordinary week
+])
+def test_the_shipped_pack_knows_2027s_statutory_holidays(live_engine, start, end, expected):
+    from conduct_engine.packs.derived import pack_calendar
+    cal = pack_calendar(live_engine.packs.parameters)
+    assert cal.business_days(dt.date.fromisoformat(start), dt.date.fromisoformat(end)) == expected
