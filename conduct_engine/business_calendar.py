@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["BusinessCalendar", "bundled", "covered_years"]
+from conduct_engine.dates import parse_date
+
+__all__ = ["BusinessCalendar", "bundled", "covered_years", "of_parameters"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,15 @@ class BusinessCalendar:
         count += sum(1 for w in self.workdays if lo < w <= hi and w.weekday() >= 5)
         return sign * count
 
+    def add_business_days(self, start: dt.date, days: int) -> dt.date:
+        """The day ``days`` business days after ``start`` (0 is ``start``): a case's due date."""
+        day, left = start, days
+        while left > 0:
+            day += dt.timedelta(days=1)
+            if self.is_business_day(day):
+                left -= 1
+        return day
+
     def with_days(self, holidays: Iterable[dt.date] = (), workdays: Iterable[dt.date] = ()) -> BusinessCalendar:
         """This calendar with more holidays and working days (a date given as one is removed from the other)."""
         extra_h, extra_w = frozenset(holidays), frozenset(workdays)
@@ -56,6 +67,12 @@ class BusinessCalendar:
             return self
         return self.with_days([d.date for d in days if d.type == "holiday"],
                               [d.date for d in days if d.type == "workday"])
+
+
+def of_parameters(params: dict[str, Any]) -> BusinessCalendar:
+    """The bundled State Council calendar with a pack's ``holidays`` and ``makeup_workdays`` parameters."""
+    return bundled().with_days((parse_date(str(h)) for h in params.get("holidays", []) or []),
+                               (parse_date(str(w)) for w in params.get("makeup_workdays", []) or []))
 
 
 @lru_cache(maxsize=1)

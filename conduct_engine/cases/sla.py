@@ -1,25 +1,16 @@
 """Case due dates: a number of business days by decision (named pack parameters, branch overrides allowed),
-counted over the packs' holiday calendar (the ``holidays`` parameter of ``rules/common.yaml``)."""
+counted over the business calendar (the State Council's holidays and make-up working days, plus the ``holidays`` and
+``makeup_workdays`` parameters of ``rules/common.yaml``: conduct_engine/business_calendar.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from conduct_engine.dates import parse_date
+from conduct_engine.business_calendar import BusinessCalendar, of_parameters
 
 #: Business days to close a case, by decision, when the packs name no ``case_sla_<decision>_bd`` parameter.
 DEFAULT_SLA_DAYS = {"block": 2, "review": 5}
-
-
-def add_business_days(start: dt.date, days: int, holidays: frozenset[dt.date] = frozenset()) -> dt.date:
-    """The day ``days`` business days after ``start`` (weekends and ``holidays`` skipped; 0 is ``start``)."""
-    day, left = start, days
-    while left > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5 and day not in holidays:
-            left -= 1
-    return day
 
 
 def sla_days(params: dict[str, Any], decision: str) -> int:
@@ -28,18 +19,13 @@ def sla_days(params: dict[str, Any], decision: str) -> int:
     return int(value)
 
 
-def holidays_of(params: dict[str, Any]) -> frozenset[dt.date]:
-    """The holiday calendar in the parameters (empty when the packs define none)."""
-    return frozenset(parse_date(str(h)) for h in params.get("holidays", []) or [])
-
-
 class CasePolicy:
     """Due dates of new cases for one set of packs (prepared once per pack load)."""
 
     def __init__(self, parameters: dict[str, Any], branches: dict[str, dict[str, Any]] | None = None):
         self._parameters = parameters
         self._branches = branches or {}
-        self._holidays: dict[str | None, frozenset[dt.date]] = {}
+        self._calendars: dict[str | None, BusinessCalendar] = {}
 
     @classmethod
     def of(cls, packs: Any) -> CasePolicy:
@@ -55,6 +41,6 @@ class CasePolicy:
     def due_on(self, decision: str, branch: str | None, opened_on: dt.date) -> dt.date:
         """When a case of ``decision`` opened on ``opened_on`` in ``branch`` is due."""
         params = self.params(branch)
-        if branch not in self._holidays:
-            self._holidays[branch] = holidays_of(params)
-        return add_business_days(opened_on, sla_days(params, decision), self._holidays[branch])
+        if branch not in self._calendars:
+            self._calendars[branch] = of_parameters(params)
+        return self._calendars[branch].add_business_days(opened_on, sla_days(params, decision))

@@ -45,8 +45,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from conduct_engine.business_calendar import BusinessCalendar, bundled
-from conduct_engine.dates import day_number, parse_date, parse_when
+from conduct_engine.business_calendar import BusinessCalendar, of_parameters
+from conduct_engine.dates import day_number, parse_when
 from conduct_engine.packs.fields import FieldType, catalog, lookup
 from conduct_engine.packs.model import Derived
 from conduct_engine.packs.problems import ExprError, did_you_mean
@@ -91,8 +91,7 @@ def business_days(a: dt.date, b: dt.date, holidays: frozenset[dt.date] = frozens
 
 def pack_calendar(params: dict[str, Any]) -> BusinessCalendar:
     """The bundled State Council calendar with the pack's ``holidays`` and ``makeup_workdays`` parameters."""
-    return bundled().with_days((parse_date(str(h)) for h in params.get("holidays", []) or []),
-                               (parse_date(str(w)) for w in params.get("makeup_workdays", []) or []))
+    return of_parameters(params)
 
 
 def _list_items(dump: dict, path: str) -> tuple[list[Any], str] | None:

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from conduct_engine.cases.sla import CasePolicy, add_business_days
+from conduct_engine.business_calendar import BusinessCalendar
+from conduct_engine.cases.sla import CasePolicy
 from conduct_engine.engine import Engine
 from tests.cases.conftest import CARD, KEPT, record
 from tests.conftest import RULES
@@ -22,15 +23,24 @@ D = dt.date
     (D(2026, 11, 28), 0, (), D(2026, 11, 28)),
 ])
 def test_add_business_days(start, days, holidays, due):
-    assert add_business_days(start, days, frozenset(holidays)) == due
+    assert BusinessCalendar(frozenset(holidays)).add_business_days(start, days) == due
+
+
+def test_add_business_days_counts_make_up_working_days():
+    cal = BusinessCalendar(frozenset({D(2026, 10, 9)}), frozenset({D(2026, 10, 10)}))  # Fri off, Sat worked
+    assert cal.add_business_days(D(2026, 10, 8), 1) == D(2026, 10, 10)
 
 
 def test_the_bundled_calendar_and_parameters():
     policy = CasePolicy.of(Engine.from_paths(RULES).packs)
-    # 2026-09-25 (Mid-Autumn) is a Friday holiday in rules/common.yaml: a block case due then is due on Monday
+    # 2026-09-25 (Mid-Autumn) is a Friday holiday in the State Council calendar: a block case due then is due Monday
     assert policy.due_on("block", "SH-001", D(2026, 9, 23)) == D(2026, 9, 28)
-    # National Day: Oct 1-2 and 5-7 are holidays
+    # National Day: Oct 1-7 are holidays
     assert policy.due_on("block", None, D(2026, 9, 29)) == D(2026, 10, 8)
+    # Sat 2026-10-10 is a make-up working day (调休): due Fri 9 + 1 business day is that Saturday
+    assert policy.due_on("block", None, D(2026, 10, 8)) == D(2026, 10, 10)
+    # 2027 (beyond the bundled calendar): the pack's statutory days; Mon 2027-02-08 (初三) is a holiday
+    assert policy.due_on("block", None, D(2027, 2, 4)) == D(2027, 2, 10)
     assert policy.due_on("review", "SH-001", D(2026, 11, 30)) == D(2026, 12, 7)
     assert policy.due_on("review", "BJ-001", D(2026, 11, 30)) == D(2026, 12, 3)  # rules/cases.yaml: BJ-001 has 3
 

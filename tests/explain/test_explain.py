@@ -56,9 +56,9 @@ def test_kept_gift_over_the_limit_fires_with_the_pack_default(explainer):
     assert rule.status == "fired" and rule.reason is None
     part = next(p for p in rule.conditions if "gift_keep_max_cny" in p.text)
     assert (part.text, part.actual, part.threshold, part.origin, part.result) == (
-        "value_cny > gift_keep_max_cny", 800, 500, "pack default", True)
-    assert part.says.en == "value_cny 800 > gift_keep_max_cny 500 (pack default) → true"
-    assert part.says.zh == "value_cny 800 > gift_keep_max_cny 500（包默认值） → 成立"
+        "gift_value_per_recipient > gift_keep_max_cny", 800, 500, "pack default", True)
+    assert part.says.en == "gift_value_per_recipient 800 > gift_keep_max_cny 500 (pack default) → true"
+    assert part.says.zh == "gift_value_per_recipient 800 > gift_keep_max_cny 500（包默认值） → 成立"
 
 
 def test_the_branch_override_is_named(explainer, live):
@@ -66,8 +66,8 @@ def test_the_branch_override_is_named(explainer, live):
     rule = _rule(explainer.explain(gift(branch="BJ-001", value_cny=400), as_of=AS_OF), "BRB-GIFT-KEEP")
     part = next(p for p in rule.conditions if "gift_keep_max_cny" in p.text)
     assert rule.status == "fired" and (part.threshold, part.origin) == (300, "branch BJ-001")
-    assert part.says.en == "value_cny 400 > gift_keep_max_cny 300 (branch BJ-001) → true"
-    assert part.says.zh == "value_cny 400 > gift_keep_max_cny 300（分行 BJ-001 覆盖值） → 成立"
+    assert part.says.en == "gift_value_per_recipient 400 > gift_keep_max_cny 300 (branch BJ-001) → true"
+    assert part.says.zh == "gift_value_per_recipient 400 > gift_keep_max_cny 300（分行 BJ-001 覆盖值） → 成立"
 
 
 def test_a_gift_at_the_limit_is_not_fired_and_shows_the_failing_comparison(explainer):
@@ -76,8 +76,8 @@ def test_a_gift_at_the_limit_is_not_fired_and_shows_the_failing_comparison(expla
     rule = explanation.rules[0]
     assert rule.status == "not_fired"
     failing = [p for p in rule.conditions if not p.result]
-    assert [p.says.en for p in failing] == ["value_cny 500 > gift_keep_max_cny 500 (pack default) → false"]
-    assert [p.says.zh for p in failing] == ["value_cny 500 > gift_keep_max_cny 500（包默认值） → 不成立"]
+    assert [p.says.en for p in failing] == ["gift_value_per_recipient 500 > gift_keep_max_cny 500 (pack default) → false"]
+    assert [p.says.zh for p in failing] == ["gift_value_per_recipient 500 > gift_keep_max_cny 500（包默认值） → 不成立"]
     text = render_text(explanation)
     assert "BRB-GIFT-KEEP [anti_bribery, review]: 未触发" in text
     assert "BRB-GIFT-KEEP [anti_bribery, review]: not fired" in text
@@ -91,7 +91,7 @@ def test_a_window_rule_shows_the_records_counted(explainer):
     rule = _rule(explainer.explain(gift(), history=history, as_of=AS_OF), "BRB-GIFT-AGG-365D")
     assert rule.status == "fired"
     (window,) = rule.windows
-    assert window.key == {"employee_id": "E-100", "counterparty.group_id": "GRP-1"}
+    assert window.key == {"employee_id": "E-100", "network.key": "group:GRP-1"}
     assert window.period == {"from": "2025-10-11", "to": "2026-10-10"}
     assert [(r.id, r.date, r.value, r.this_record) for r in window.records] == [
         ("G-0", "2026-03-01", 1500, False), ("G-800", "2026-10-10", 800, True)]
@@ -159,8 +159,8 @@ def test_cli_explain_text_and_json(tmp_path):
     run = subprocess.run([sys.executable, "-m", "conduct_engine.cli", "explain", str(path), "--rule", "BRB-GIFT-KEEP",
                           "--as-of", AS_OF], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert "value_cny 500 > gift_keep_max_cny 500 (pack default) → false" in run.stdout
-    assert "value_cny 500 > gift_keep_max_cny 500（包默认值） → 不成立" in run.stdout
+    assert "gift_value_per_recipient 500 > gift_keep_max_cny 500 (pack default) → false" in run.stdout
+    assert "gift_value_per_recipient 500 > gift_keep_max_cny 500（包默认值） → 不成立" in run.stdout
     run = subprocess.run([sys.executable, "-m", "conduct_engine.cli", "explain", str(path), "--format", "json",
                           "--as-of", AS_OF], capture_output=True, text=True, cwd=ROOT, timeout=120)
     doc = json.loads(run.stdout)
@@ -180,7 +180,8 @@ def test_post_explain(live):
         assert answer.status_code == 200, answer.text
         rule = answer.json()["rules"][0]
         assert rule["status"] == "fired"
-        assert rule["conditions"][1]["says"]["en"] == "value_cny 400 > gift_keep_max_cny 300 (branch BJ-001) → true"
+        assert rule["conditions"][1]["says"]["en"] == ("gift_value_per_recipient 400 > gift_keep_max_cny 300 "
+                                                       "(branch BJ-001) → true")
         bad = client.post("/v1/explain", json={"record": gift(), "rule_id": "BRB-GIFT-KEPP"})
         assert bad.status_code == 422 and "did you mean BRB-GIFT-KEEP" in bad.text
         assert bad.json()["code"] == "invalid_input"

@@ -53,8 +53,9 @@ BROKEN = {
     "working_capital_approval_not_recorded.review.json": {"RM-APPROVAL-NOT-RECORDED"},
     "working_capital_disbursed_over_approval.block.json": {"RM-DISBURSED-OVER-APPROVAL"},
     "working_capital_file_destroyed_early.block.json": {"RM-FILE-DESTROYED-BEFORE-RETENTION"},
-    "working_capital_first_inspection_overdue.review.json": {"RM-FIRST-INSPECTION-OVERDUE-CORPORATE",
-                                                             "RM-INSPECTION-OVERDUE"},
+    # a scheduled first-tracking inspection past its due date is reported once (RM-INSPECTION-OVERDUE)
+    "working_capital_first_inspection_overdue.review.json": {"RM-INSPECTION-OVERDUE"},
+    "working_capital_new_client_self_payment.review.json": {"RM-ENTRUSTED-PAYMENT-REQUIRED"},
     "working_capital_incomplete.block.json": {
         "DDC-MAT-MISSING-AUDITED-FS", "DDC-MAT-MISSING-BOARD-RESOLUTION", "DDC-MAT-MISSING-GUARANTOR-DOCS",
         "DDC-REPORT-UNSIGNED-CO", "DDC-STEP-MISSING-ANALYSIS", "DDC-INTERVIEW-MISSING-FINANCE-HEAD",
