@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pytest
@@ -65,7 +66,7 @@ ENDPOINTS = [
     ("GET", "/v1/audit/head", None, {"auditor", "admin"}),
     ("GET", "/v1/waivers", None, {"auditor", "admin"}),
     ("POST", "/v1/waivers", {"rule_id": "BRB-GIFT-KEEP", "record_id": "G-9", "reason": "批准", "approver": "王",
-                             "expires_on": "2027-01-01"}, {"admin"}),
+                             "expires_on": "2099-01-01"}, {"admin"}),
     ("GET", "/v1/keys", None, {"admin"}),
     ("POST", "/v1/keys", {"name": "new", "role": "submitter"}, {"admin"}),
     ("PUT", "/v1/reference", {"employees": [{"id": "E-100", "name": "张三"}]}, {"admin"}),
@@ -148,23 +149,30 @@ def test_submitter_sees_only_own_decisions(api, keys):
     assert len(api.get("/v1/decisions", headers=h(keys["auditor"])).json()["decisions"]) == 2
 
 
+def _expiry() -> dt.date:
+    """A waiver expiry still in the future on any day the suite runs (the API refuses a past one)."""
+    return max(dt.date(2026, 12, 31), dt.date.today() + dt.timedelta(days=30))
+
+
 def test_waiver_moves_finding_until_expiry(api, keys):
+    expiry = _expiry()
     gift = {**GIFT, "id": "G-W", "value_cny": 800, "occurred_on": "2026-10-01", "disposition": "kept"}
     body = {"record": gift, "as_of": "2026-11-30", "dry_run": True}
     assert api.post("/v1/check", json=body, headers=h(keys["submitter"])).json()["decision"] == "review"
     w = api.post("/v1/waivers", json={"rule_id": "BRB-GIFT-KEEP", "subject": "E-100", "reason": "合规部批准留存",
-                                      "approver": "王经理", "expires_on": "2026-12-31"}, headers=h(keys["admin"]))
+                                      "approver": "王经理", "expires_on": expiry.isoformat()}, headers=h(keys["admin"]))
     assert w.status_code == 201
     waived = api.post("/v1/check", json=body, headers=h(keys["submitter"])).json()
     assert (waived["decision"], waived["violations"], [v["rule_id"] for v in waived["waived"]]) == (
         "pass", [], ["BRB-GIFT-KEEP"])
     assert waived["waived"][0]["evidence"]["waiver"]["approver"] == "王经理"
-    later = api.post("/v1/check", json={**body, "as_of": "2027-01-01"}, headers=h(keys["submitter"])).json()
+    day_after = (expiry + dt.timedelta(days=1)).isoformat()
+    later = api.post("/v1/check", json={**body, "as_of": day_after}, headers=h(keys["submitter"])).json()
     assert later["decision"] == "review" and later["waived"] == []
     assert api.delete(f"/v1/waivers/{w.json()['id']}", headers=h(keys["admin"])).status_code == 200
     assert api.post("/v1/check", json=body, headers=h(keys["submitter"])).json()["decision"] == "review"
     bad = api.post("/v1/waivers", json={"rule_id": "BRB-GIFT-KEP", "subject": "E-1", "reason": "x", "approver": "y",
-                                        "expires_on": "2026-12-31"}, headers=h(keys["admin"]))
+                                        "expires_on": expiry.isoformat()}, headers=h(keys["admin"]))
     assert bad.status_code == 422
 
 
