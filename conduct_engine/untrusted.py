@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from conduct_engine import error_codes
 from conduct_engine.errors import RecordError
 
 #: SPEC §12: the most digits a number may have.
@@ -101,7 +102,7 @@ class _Loader(yaml.SafeLoader):
     def _count(self, size: int, where: Any) -> None:
         self._total += size
         if self._total > self._max_nodes:
-            raise self._fail(where, "yaml.too_many_nodes",
+            raise self._fail(where, error_codes.YAML_TOO_MANY_NODES,
                              f"more than {self._max_nodes:,} nodes after aliases are expanded (CONDUCT_MAX_YAML_NODES)")
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
@@ -112,17 +113,18 @@ class _Loader(yaml.SafeLoader):
             if anchored is not None:
                 size = self._sizes.get(id(anchored))
                 if size is None:
-                    raise self._fail(event, "yaml.recursive_alias", f"alias *{event.anchor} refers to a node "
+                    raise self._fail(event, error_codes.YAML_RECURSIVE_ALIAS, f"alias *{event.anchor} refers to a node "
                                      "that contains it")
                 self._count(size, event)
             return super().compose_node(parent, index)
         tag = getattr(event, "tag", None)
         if tag not in (None, "!") and tag not in _ALLOWED_TAGS:
-            raise self._fail(event, "yaml.custom_tag", f"custom tags are not allowed: {str(tag)[:60]}")
+            raise self._fail(event, error_codes.YAML_CUSTOM_TAG, f"custom tags are not allowed: {str(tag)[:60]}")
         self._count(1, event)
         self._depth += 1
         if self._depth > self._max_depth:
-            raise self._fail(event, "yaml.too_deep", f"nested deeper than {self._max_depth} levels (CONDUCT_MAX_NESTING)")
+            raise self._fail(event, error_codes.YAML_TOO_DEEP,
+                             f"nested deeper than {self._max_depth} levels (CONDUCT_MAX_NESTING)")
         try:
             node = super().compose_node(parent, index)
         finally:
@@ -138,7 +140,7 @@ class _Loader(yaml.SafeLoader):
                 value = self._scalar(node) if node.tag == _CORE + "float" else None
                 problem = number_problem(node.value, value)
                 if problem:
-                    raise self._fail(node, "number", problem)
+                    raise self._fail(node, error_codes.NUMBER_UNREADABLE, problem)
             return 1
         if isinstance(node, SequenceNode):
             return 1 + sum(self._sizes[id(c)] for c in node.value)
@@ -146,12 +148,13 @@ class _Loader(yaml.SafeLoader):
         seen: dict[Any, int] = {}
         for key, _value in node.value:
             if not isinstance(key, ScalarNode):
-                raise self._fail(key, "yaml.complex_key", "a mapping key must be a plain value, not a list or mapping")
+                raise self._fail(key, error_codes.YAML_COMPLEX_KEY,
+                                 "a mapping key must be a plain value, not a list or mapping")
             if key.tag == _MERGE:
                 continue
             marker = (key.tag, key.value if key.tag == _CORE + "str" else self._scalar(key))
             if marker in seen:
-                raise self._fail(key, "duplicate_key", f"duplicate key {key.value[:60]!r} "
+                raise self._fail(key, error_codes.DUPLICATE_KEY, f"duplicate key {key.value[:60]!r} "
                                  f"(first given at line {seen[marker]})")
             seen[marker] = key.start_mark.line + 1
         return 1 + sum(self._sizes[id(k)] + self._sizes[id(v)] for k, v in node.value)
@@ -190,16 +193,16 @@ def load_yaml(text: str, *, name: str, max_nodes: int, max_depth: int = 64,
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise UntrustedInputError(name, f"invalid YAML: {reason}", code="yaml.syntax",
+        raise UntrustedInputError(name, f"invalid YAML: {reason}", code=error_codes.YAML_SYNTAX,
                                   line=mark.line + 1 if mark else None) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
         raise UntrustedInputError(name, f"invalid YAML: character {exc.character!r} is not allowed",
-                                  code="yaml.syntax", line=line) from None
+                                  code=error_codes.YAML_SYNTAX, line=line) from None
     except yaml.YAMLError as exc:
-        raise UntrustedInputError(name, f"invalid YAML: {exc}", code="yaml.syntax") from None
+        raise UntrustedInputError(name, f"invalid YAML: {exc}", code=error_codes.YAML_SYNTAX) from None
     except RecursionError:
-        raise UntrustedInputError(name, "nested too deeply to read", code="yaml.too_deep") from None
+        raise UntrustedInputError(name, "nested too deeply to read", code=error_codes.YAML_TOO_DEEP) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -239,7 +242,7 @@ def _check_nesting(text: str, name: str, max_depth: int) -> None:
             depth += 1
             if depth > max_depth:
                 raise UntrustedInputError(name, f"nested deeper than {max_depth} levels (CONDUCT_MAX_NESTING)",
-                                          code="json.too_deep", line=text.count("\n", 0, start) + 1)
+                                          code=error_codes.JSON_TOO_DEEP, line=text.count("\n", 0, start) + 1)
         elif char in "]}":
             depth -= 1
 
@@ -305,10 +308,10 @@ def load_json(text: str, *, name: str, max_depth: int) -> Any:
                           parse_float=lambda t: number(t, float), parse_constant=lambda t: number(t, float))
     except json.JSONDecodeError as exc:
         at = f"line {exc.lineno} column {exc.colno}" if "\n" in text.strip() else f"column {exc.colno}"
-        raise UntrustedInputError(name, f"invalid JSON: {exc.msg} at {at}", code="json.syntax",
+        raise UntrustedInputError(name, f"invalid JSON: {exc.msg} at {at}", code=error_codes.JSON_SYNTAX,
                                   line=exc.lineno if "\n" in text.strip() else None) from None
     except RecursionError:
-        raise UntrustedInputError(name, f"nested deeper than {max_depth} levels", code="json.too_deep") from None
+        raise UntrustedInputError(name, f"nested deeper than {max_depth} levels", code=error_codes.JSON_TOO_DEEP) from None
     surrogates = bool(_SURROGATE_ESCAPE.search(text))
     if flagged or surrogates:
         found = _find(data, surrogates)

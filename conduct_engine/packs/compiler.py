@@ -16,6 +16,7 @@ import json
 import re
 from typing import Any
 
+from conduct_engine import error_codes
 from conduct_engine.dates import day_number
 from conduct_engine.packs.expressions import Scope, compile_condition, parse
 from conduct_engine.packs.fields import FieldType, catalog, context_fact_types
@@ -67,7 +68,7 @@ def _reject_nested_joins(conds: list[dict]) -> None:
             return any(nested(v, depth) for v in node)
         return False
     if any(nested(c, 0) for c in conds):
-        raise ExprError("condition.join", "a comparison with another fact's field cannot sit inside 'or'; "
+        raise ExprError(error_codes.CONDITION_JOIN, "a comparison with another fact's field cannot sit inside 'or'; "
                         "split the rule in two")
 
 
@@ -75,11 +76,12 @@ def parse_match(text: str) -> JoinSpec:
     """Parse one ``match`` entry."""
     m = _MATCH.match(text or "")
     if not m:
-        raise ExprError("match.syntax", f"cannot read match {text!r}: write '[no] TYPE [as ALIAS] [where CONDITION]'")
+        raise ExprError(error_codes.MATCH_SYNTAX,
+                        f"cannot read match {text!r}: write '[no] TYPE [as ALIAS] [where CONDITION]'")
     fact_type = m["type"]
     cat = catalog()
     if fact_type not in cat:
-        raise ExprError("match.type", f"unknown fact type {fact_type!r}", did_you_mean(fact_type, cat))
+        raise ExprError(error_codes.MATCH_TYPE, f"unknown fact type {fact_type!r}", did_you_mean(fact_type, cat))
     return JoinSpec(m["alias"] or fact_type, fact_type, bool(m["no"]), m["where"])
 
 
@@ -136,7 +138,7 @@ def compile_rule(rule: Rule, params: dict[str, Any], aggregates: dict[str, Aggre
         try:
             join = parse_match(text)
             if join.alias in conds or join.alias == ANCHOR:
-                raise ExprError("match.alias", f"alias {join.alias!r} used twice; add 'as NAME'")
+                raise ExprError(error_codes.MATCH_ALIAS, f"alias {join.alias!r} used twice; add 'as NAME'")
             jfields = cat[join.fact_type].fields
             conds[join.alias] = [{"t": join.fact_type}]
             refs[join.alias] = set()
@@ -160,7 +162,7 @@ def compile_rule(rule: Rule, params: dict[str, Any], aggregates: dict[str, Aggre
         if not join.negated:
             visible[join.alias] = jfields
     if 1 + len(joins) > MAX_FACTS_PER_RULE:
-        raise RuleCompileError(ExprError("rule.too_many_facts",
+        raise RuleCompileError(ExprError(error_codes.RULE_TOO_MANY_FACTS,
                                          f"a rule may match at most {MAX_FACTS_PER_RULE} facts"), "match")
 
     def _alias_key(alias: str) -> str:
@@ -193,7 +195,7 @@ def build_ruleset(rule_defs: list[RuleDef], params: dict[str, Any], default_para
                   aggregates: dict[str, Aggregate], derived: dict[str, Any] | None = None) -> dict[str, dict]:
     """The durable_rules ruleset for one record kind: its rules plus the sentinel catch-all."""
     if len(rule_defs) > MAX_RULES_PER_RULESET:
-        raise ExprError("ruleset.too_large",
+        raise ExprError(error_codes.RULESET_TOO_LARGE,
                         f"{len(rule_defs)} rules for one record kind (at most {MAX_RULES_PER_RULESET})")
     ruleset: dict[str, dict] = {}
     for rdef in rule_defs:

@@ -45,6 +45,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from conduct_engine import error_codes
 from conduct_engine.business_calendar import BusinessCalendar, of_parameters
 from conduct_engine.dates import day_number, parse_when
 from conduct_engine.packs.fields import FieldType, catalog, lookup
@@ -109,12 +110,13 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
     try:
         node = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
-        raise ExprError("derived.syntax", f"cannot parse {text!r}: {exc.msg}") from None
+        raise ExprError(error_codes.DERIVED_SYNTAX, f"cannot parse {text!r}: {exc.msg}") from None
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
-        raise ExprError("derived.shape", f"{text!r} must be one function call, e.g. days(occurred_on, declared_at)")
+        raise ExprError(error_codes.DERIVED_SHAPE,
+                        f"{text!r} must be one function call, e.g. days(occurred_on, declared_at)")
     func = node.func.id
     if func not in FUNCTIONS:
-        raise ExprError("derived.function", f"unknown function {func!r}", did_you_mean(func, FUNCTIONS))
+        raise ExprError(error_codes.DERIVED_FUNCTION, f"unknown function {func!r}", did_you_mean(func, FUNCTIONS))
 
     def path_of(arg: ast.expr) -> str:
         parts = []
@@ -122,7 +124,7 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
             parts.append(arg.attr)
             arg = arg.value
         if not isinstance(arg, ast.Name):
-            raise ExprError("derived.argument", f"{func}() takes field names, got {ast.unparse(arg)!r}")
+            raise ExprError(error_codes.DERIVED_ARGUMENT, f"{func}() takes field names, got {ast.unparse(arg)!r}")
         parts.append(arg.id)
         return ".".join(reversed(parts))
 
@@ -132,7 +134,7 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
         fields = cat[kind].fields
         for path in paths:
             if lookup(fields, path) is None and not _child_path_ok(kind, path):
-                raise ExprError("derived.field", f"{kind} has no field {path!r}", did_you_mean(path, fields))
+                raise ExprError(error_codes.DERIVED_FIELD, f"{kind} has no field {path!r}", did_you_mean(path, fields))
     exclude: set[Any] = set()
     filters: dict[str, frozenset[Any]] = {}
     for kw in node.keywords:
@@ -142,14 +144,14 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
             filters[kw.arg] = _filter_values(func, kw.arg, kw.value)
             for kind in applies_to:
                 if not _child_path_ok(kind, f"{_list_path(kind, paths[0])}.{kw.arg}"):
-                    raise ExprError("derived.argument", f"{func}(): the items of {paths[0]!r} have no field "
+                    raise ExprError(error_codes.DERIVED_ARGUMENT, f"{func}(): the items of {paths[0]!r} have no field "
                                     f"{kw.arg!r}")
         else:
-            raise ExprError("derived.argument", f"{func}() takes no keyword {kw.arg!r}")
+            raise ExprError(error_codes.DERIVED_ARGUMENT, f"{func}() takes no keyword {kw.arg!r}")
     calendar = pack_calendar(params) if func == "business_days" else BusinessCalendar()
     two = func in ("days", "hours", "business_days", "missing_from", "minutes", "per")
     if len(paths) != (2 if two else 1):
-        raise ExprError("derived.argument", f"{func}() takes {2 if two else 1} field(s)")
+        raise ExprError(error_codes.DERIVED_ARGUMENT, f"{func}() takes {2 if two else 1} field(s)")
     ftype = FieldType("number")
 
     compute: Callable[..., float | int | None]
@@ -250,11 +252,11 @@ def _filter_values(func: str, name: str, node: ast.expr) -> frozenset[Any]:
     try:
         value = ast.literal_eval(node)
     except ValueError:
-        raise ExprError("derived.argument", f"{func}(): filter {name}= takes a value or a list of values, "
+        raise ExprError(error_codes.DERIVED_ARGUMENT, f"{func}(): filter {name}= takes a value or a list of values, "
                         f"got {ast.unparse(node)!r}") from None
     values = value if isinstance(value, (list, tuple)) else [value]
     if not values or not all(isinstance(v, (str, int, float, bool)) for v in values):
-        raise ExprError("derived.argument", f"{func}(): filter {name}= takes texts, numbers or yes/no values")
+        raise ExprError(error_codes.DERIVED_ARGUMENT, f"{func}(): filter {name}= takes texts, numbers or yes/no values")
     return frozenset(values)
 
 

@@ -23,6 +23,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from conduct_engine import error_codes
 from conduct_engine.dates import day_number, parse_date
 from conduct_engine.packs.fields import FieldType, lookup
 from conduct_engine.packs.limits import MAX_CONDITION_CHARS, MAX_DEPTH, arith_operand, check_size, engine_number
@@ -67,19 +68,19 @@ class Compiled:
 def parse(text: str) -> ast.expr:
     """Parse a condition into an AST, or raise ExprError with the syntax problem."""
     if not isinstance(text, str) or not text.strip():
-        raise ExprError("condition.empty", "condition is empty")
+        raise ExprError(error_codes.CONDITION_EMPTY, "condition is empty")
     if len(text) > MAX_CONDITION_CHARS:
-        raise ExprError("condition.too_long", f"condition of {len(text):,} characters (at most "
+        raise ExprError(error_codes.CONDITION_TOO_LONG, f"condition of {len(text):,} characters (at most "
                         f"{MAX_CONDITION_CHARS:,})", "split the rule, or name a list as a parameter")
     source = " ".join(line.strip() for line in text.strip().splitlines())
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         hint = "from_ (a field named like a Python keyword takes a trailing _)" if " from " in f" {source} " else None
-        raise ExprError("condition.syntax", f"cannot parse condition: {exc.msg} at column {exc.offset}",
+        raise ExprError(error_codes.CONDITION_SYNTAX, f"cannot parse condition: {exc.msg} at column {exc.offset}",
                         hint) from None
     except (RecursionError, MemoryError):
-        raise ExprError("condition.too_deep", f"condition nested too deeply to read (at most {MAX_DEPTH} levels)",
+        raise ExprError(error_codes.CONDITION_TOO_DEEP, f"condition nested too deeply to read (at most {MAX_DEPTH} levels)",
                         "fewer nested not/parentheses; split the rule") from None
     check_size(tree.body)
     return tree.body
@@ -111,7 +112,7 @@ class _Compiler:
             fields = self.scope.others[head]
             other = lookup(fields, rest)
             if other is None:
-                raise ExprError("condition.unknown_field", f"{head!r} has no field {rest!r}",
+                raise ExprError(error_codes.CONDITION_UNKNOWN_FIELD, f"{head!r} has no field {rest!r}",
                                 did_you_mean(rest, fields))
             self.refs.add((head, rest))
             return Ref(head, rest, other)
@@ -121,7 +122,7 @@ class _Compiler:
             return Ref(None, path, own)
         candidates = list(self.scope.fields) + list(self.scope.params)
         candidates += [f"{a}.{f}" for a, fs in self.scope.others.items() for f in fs]
-        raise ExprError("condition.unknown_field", f"unknown field or parameter {path!r}",
+        raise ExprError(error_codes.CONDITION_UNKNOWN_FIELD, f"unknown field or parameter {path!r}",
                         did_you_mean(path, candidates))
 
     def operand(self, node: ast.expr) -> Any:
@@ -129,12 +130,12 @@ class _Compiler:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, (str, int, float, bool)) or node.value is None:
                 return engine_number(node.value)
-            raise ExprError("condition.constant", f"unsupported constant {node.value!r}")
+            raise ExprError(error_codes.CONDITION_CONSTANT, f"unsupported constant {node.value!r}")
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             value = self.operand(node.operand)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 return -value
-            raise ExprError("condition.operand", "unary minus only applies to numbers")
+            raise ExprError(error_codes.CONDITION_OPERAND, "unary minus only applies to numbers")
         if isinstance(node, (ast.List, ast.Tuple)):
             return [self.operand(e) for e in node.elts]
         if isinstance(node, ast.Name) and node.id in _NAMED_CONSTANTS:
@@ -144,19 +145,19 @@ class _Compiler:
         if isinstance(node, (ast.Name, ast.Attribute)):
             path = self._dotted(node)
             if path is None:
-                raise ExprError("condition.operand", "unsupported expression")
+                raise ExprError(error_codes.CONDITION_OPERAND, "unsupported expression")
             return self._field(path)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "date":
             if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant) or not isinstance(
                     node.args[0].value, str):
-                raise ExprError("condition.call", 'date() takes one "YYYY-MM-DD" string')
+                raise ExprError(error_codes.CONDITION_CALL, 'date() takes one "YYYY-MM-DD" string')
             try:
                 return day_number(parse_date(node.args[0].value))
             except ValueError:
-                raise ExprError("condition.date", f"not a date: {node.args[0].value!r}") from None
+                raise ExprError(error_codes.CONDITION_DATE, f"not a date: {node.args[0].value!r}") from None
         if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
             return self._arith(_ARITH[type(node.op)], self.operand(node.left), self.operand(node.right))
-        raise ExprError("condition.operand", f"unsupported expression {ast.unparse(node)!r}")
+        raise ExprError(error_codes.CONDITION_OPERAND, f"unsupported expression {ast.unparse(node)!r}")
 
     def _arith(self, op: str, left: Any, right: Any) -> Any:
         """Fold constants (the engine never matches arithmetic on two constants); check divisors."""
@@ -164,7 +165,7 @@ class _Compiler:
         for side in (left, right):
             arith_operand(side)
         if op == "$div" and not (isinstance(right, numbers) and not isinstance(right, bool) and right != 0):
-            raise ExprError("condition.arith", "divide only by a non-zero number constant")
+            raise ExprError(error_codes.CONDITION_ARITH, "divide only by a non-zero number constant")
         if all(isinstance(v, numbers) and not isinstance(v, bool) for v in (left, right)):
             folded = {"$add": left + right, "$sub": left - right, "$mul": left * right, "$div": left / right}[op]
             return engine_number(folded)
@@ -181,7 +182,7 @@ class _Compiler:
         """
         if isinstance(value, Ref) and value.alias is not None:
             if value.alias != self.scope.anchor:
-                raise ExprError("condition.join", f"compare {value.alias}.{value.path} with == only, or compare "
+                raise ExprError(error_codes.CONDITION_JOIN, f"compare {value.alias}.{value.path} with == only, or compare "
                                 "with record fields or constants")
             self.record_copies.add(value.path)
             return Ref(None, f"{RECORD_COPY}.{value.path}", value.ftype)
@@ -200,7 +201,7 @@ class _Compiler:
             self.slots += 1
             return {op: {"$l": self.encode(left), "$r": self.encode(right)}}
         if isinstance(value, list):
-            raise ExprError("condition.operand", "a list can only stand on the right of 'in'")
+            raise ExprError(error_codes.CONDITION_OPERAND, "a list can only stand on the right of 'in'")
         return value
 
     def _guards(self, value: Any) -> list[dict]:
@@ -226,7 +227,7 @@ class _Compiler:
             if self._has_own(a):
                 inverse = {"$add": "$sub", "$sub": "$add", "$mul": "$div", "$div": "$mul"}[aop]
                 if aop in ("$mul", "$div") and not (isinstance(b, (int, float)) and b > 0):
-                    raise ExprError("condition.arith", "multiply or divide a field only by a positive number")
+                    raise ExprError(error_codes.CONDITION_ARITH, "multiply or divide a field only by a positive number")
                 return self._own_field_side(a, op, self._arith(inverse, right, b))
             if self._has_own(b) and not self._has_own(a):
                 if aop == "$add":
@@ -237,7 +238,7 @@ class _Compiler:
                     return self._own_field_side(b, op, self._arith("$div", right, a))
         if isinstance(right, tuple):
             return self._own_field_side(right, _FLIP[op], left)
-        raise ExprError("condition.comparison",
+        raise ExprError(error_codes.CONDITION_COMPARISON,
                         f"a comparison needs a field of {self.scope.alias!r} on one side")
 
     def _has_own(self, value: Any) -> bool:
@@ -252,9 +253,9 @@ class _Compiler:
         if isinstance(op_node, (ast.In, ast.NotIn)):
             inside = isinstance(op_node, ast.In) != negate
             if not (isinstance(left, Ref) and left.alias is None):
-                raise ExprError("condition.in", "the left of 'in' must be a field of this fact")
+                raise ExprError(error_codes.CONDITION_IN, "the left of 'in' must be a field of this fact")
             if not isinstance(right, list) or not right:
-                raise ExprError("condition.in", "the right of 'in' must be a non-empty list or list parameter")
+                raise ExprError(error_codes.CONDITION_IN, "the right of 'in' must be a non-empty list or list parameter")
             check_types(left, "$eq", right)
             self.slots += len(right) + 2
             if inside:
@@ -262,7 +263,7 @@ class _Compiler:
                 return branches[0] if len(branches) == 1 else {"$or": branches}
             return {"$and": [{"$neq": {engine_path(left.path): v}} for v in right]}
         if type(op_node) not in _OPS:
-            raise ExprError("condition.operator", f"unsupported operator {type(op_node).__name__}")
+            raise ExprError(error_codes.CONDITION_OPERATOR, f"unsupported operator {type(op_node).__name__}")
         op = _OPS[type(op_node)]
         if negate:
             op = _NEGATE[op]
@@ -271,7 +272,7 @@ class _Compiler:
         if isinstance(value, Ref) and value.ftype.kind != ref.ftype.kind and {value.ftype.kind, ref.ftype.kind} - {
                 "date", "datetime", "number"}:
             if not (value.ftype.kind in ("str", "enum") and ref.ftype.kind in ("str", "enum")):
-                raise ExprError("condition.type",
+                raise ExprError(error_codes.CONDITION_TYPE,
                                 f"{ref.path!r} ({ref.ftype.kind}) compared with {value.path!r} ({value.ftype.kind})")
         if op != "$eq" or isinstance(value, tuple):
             value = self._localise(value)
@@ -306,63 +307,63 @@ class _Compiler:
         if isinstance(node, (ast.Name, ast.Attribute)):
             value = self.operand(node)
             if not isinstance(value, Ref) or value.alias is not None or value.ftype.kind != "bool":
-                raise ExprError("condition.bare_name",
+                raise ExprError(error_codes.CONDITION_BARE_NAME,
                                 f"{ast.unparse(node)!r} is not a yes/no field of this fact; compare it explicitly")
             self.slots += 1
             return {value.path: not negate}
-        raise ExprError("condition.unsupported", f"unsupported expression {ast.unparse(node)!r}")
+        raise ExprError(error_codes.CONDITION_UNSUPPORTED, f"unsupported expression {ast.unparse(node)!r}")
 
     def call(self, node: ast.Call, negate: bool) -> dict:
         name = node.func.id if isinstance(node.func, ast.Name) else None
         if name not in _ALLOWED_CALLS or node.keywords:
-            raise ExprError("condition.call", f"unknown function {ast.unparse(node.func)!r}",
+            raise ExprError(error_codes.CONDITION_CALL, f"unknown function {ast.unparse(node.func)!r}",
                             did_you_mean(str(name), _ALLOWED_CALLS))
         if name in ("exists", "missing"):
             if len(node.args) != 1:
-                raise ExprError("condition.call", f"{name}() takes one field")
+                raise ExprError(error_codes.CONDITION_CALL, f"{name}() takes one field")
             ref = self.operand(node.args[0])
             if not isinstance(ref, Ref) or ref.alias is not None:
-                raise ExprError("condition.call", f"{name}() takes a field of this fact")
+                raise ExprError(error_codes.CONDITION_CALL, f"{name}() takes a field of this fact")
             present = (name == "exists") != negate
             self.slots += 1
             return {"$ex" if present else "$nex": {engine_path(ref.path): 1}}
         if name == "matches":
             if negate:
-                raise ExprError("condition.call", "'not matches(...)' is not supported",
+                raise ExprError(error_codes.CONDITION_CALL, "'not matches(...)' is not supported",
                                 "a rule that fires on the match")
             if len(node.args) != 2 or not isinstance(node.args[1], ast.Constant) or not isinstance(
                     node.args[1].value, str):
-                raise ExprError("condition.call", 'matches() takes a field and a "pattern" string')
+                raise ExprError(error_codes.CONDITION_CALL, 'matches() takes a field and a "pattern" string')
             ref = self.operand(node.args[0])
             if not isinstance(ref, Ref) or ref.alias is not None or ref.ftype.kind not in ("str", "enum"):
-                raise ExprError("condition.call", "matches() takes a text field of this fact")
+                raise ExprError(error_codes.CONDITION_CALL, "matches() takes a text field of this fact")
             error, hint = check_pattern(node.args[1].value)
             if error:
-                raise ExprError("condition.regex", f"pattern {node.args[1].value[:80]!r}: {error}", hint)
+                raise ExprError(error_codes.CONDITION_REGEX, f"pattern {node.args[1].value[:80]!r}: {error}", hint)
             fires, sample = engine_matches(node.args[1].value)
             if not fires:
-                raise ExprError("condition.regex", f"pattern {node.args[1].value[:80]!r}: the engine cannot match "
+                raise ExprError(error_codes.CONDITION_REGEX, f"pattern {node.args[1].value[:80]!r}: the engine cannot match "
                                 f"it (it does not match {str(sample)[:40]!r}, which the pattern describes)",
                                 "a shorter pattern; at most 200 repeats of one character in a row")
             self.slots += 1
             return {"$mt": {ref.path: to_engine_pattern(node.args[1].value)}}
         if name == "contains":
             if negate:
-                raise ExprError("condition.call", "'not contains(...)' is not supported",
+                raise ExprError(error_codes.CONDITION_CALL, "'not contains(...)' is not supported",
                                 "a separate fact and 'no …' in match")
             if len(node.args) != 2:
-                raise ExprError("condition.call", "contains() takes a list field and a value")
+                raise ExprError(error_codes.CONDITION_CALL, "contains() takes a list field and a value")
             ref = self.operand(node.args[0])
             value = self.operand(node.args[1])
             if not isinstance(ref, Ref) or ref.alias is not None or ref.ftype.kind != "list":
-                raise ExprError("condition.call", "contains() takes a list field of this fact")
+                raise ExprError(error_codes.CONDITION_CALL, "contains() takes a list field of this fact")
             if isinstance(value, (Ref, tuple, list)) or value is None:
-                raise ExprError("condition.call", "contains() compares with a constant or parameter")
+                raise ExprError(error_codes.CONDITION_CALL, "contains() compares with a constant or parameter")
             if ref.ftype.item:
                 check_types(Ref(None, ref.path, ref.ftype.item), "$eq", value)
             self.slots += 2
             return {"$iany": {ref.path: {"$i": value}}}
-        raise ExprError("condition.call", f"{name}() cannot be used as a condition")
+        raise ExprError(error_codes.CONDITION_CALL, f"{name}() cannot be used as a condition")
 
 
 def compile_condition(text: str, scope: Scope) -> Compiled:
@@ -371,7 +372,7 @@ def compile_condition(text: str, scope: Scope) -> Compiled:
     compiler = _Compiler(scope)
     cond = compiler.node(tree)
     if compiler.slots > MAX_SLOTS:
-        raise ExprError("condition.too_complex",
+        raise ExprError(error_codes.CONDITION_TOO_COMPLEX,
                         f"condition uses {compiler.slots} expression slots (at most {MAX_SLOTS}); split the rule")
     conditions = cond["$and"] if set(cond) == {"$and"} else [cond]
     return Compiled(conditions, compiler.refs, compiler.slots, compiler.record_copies)

@@ -13,6 +13,7 @@ import ast
 import math
 from typing import Any
 
+from conduct_engine import error_codes
 from conduct_engine.packs.problems import ExprError
 from conduct_engine.packs.typecheck import Ref
 
@@ -31,10 +32,10 @@ def check_size(tree: ast.expr) -> None:
         node, depth = stack.pop()
         count += 1
         if depth > MAX_DEPTH:
-            raise ExprError("condition.too_deep", f"condition nested deeper than {MAX_DEPTH} levels",
+            raise ExprError(error_codes.CONDITION_TOO_DEEP, f"condition nested deeper than {MAX_DEPTH} levels",
                             "fewer nested not/parentheses or chained + - * /; split the rule")
         if count > MAX_NODES:
-            raise ExprError("condition.too_complex", f"condition of more than {MAX_NODES} terms", "split the rule")
+            raise ExprError(error_codes.CONDITION_TOO_COMPLEX, f"condition of more than {MAX_NODES} terms", "split the rule")
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
@@ -46,15 +47,15 @@ def engine_number(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
     if isinstance(value, float) and not math.isfinite(value):
-        raise ExprError("condition.number", f"the number {value!r} is not finite", "a number of at most 30 digits")
+        raise ExprError(error_codes.CONDITION_NUMBER, f"the number {value!r} is not finite", "a number of at most 30 digits")
     if abs(value) >= 1e18:
-        raise ExprError("condition.number", f"the number {value!r} is beyond what the engine compares exactly "
+        raise ExprError(error_codes.CONDITION_NUMBER, f"the number {value!r} is beyond what the engine compares exactly "
                         "(at most 10^18)", None)
     if isinstance(value, float):
         if value.is_integer():
             return int(value)
         if abs(value) < 1e-4:
-            raise ExprError("condition.number", f"the number {value!r} is too small for the engine (values are "
+            raise ExprError(error_codes.CONDITION_NUMBER, f"the number {value!r} is too small for the engine (values are "
                             "compared to 4 decimals)", "0, or a value of at least 0.0001")
         return round(value, 6)
     return value
@@ -71,6 +72,7 @@ def arith_operand(value: Any) -> None:
     if isinstance(value, Ref):
         if value.ftype.kind in _ARITH_KINDS:
             return
-        raise ExprError("condition.type", f"arithmetic on field {value.path!r} ({value.ftype.describe()})",
+        raise ExprError(error_codes.CONDITION_TYPE, f"arithmetic on field {value.path!r} ({value.ftype.describe()})",
                         "+ - * / work on numbers, dates and datetimes only")
-    raise ExprError("condition.type", f"arithmetic on {value!r}", "+ - * / work on numbers, dates and datetimes only")
+    raise ExprError(error_codes.CONDITION_TYPE,
+                    f"arithmetic on {value!r}", "+ - * / work on numbers, dates and datetimes only")

@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from conduct_engine import error_codes
 from conduct_engine.errors import PackError, PackIssue
 from conduct_engine.packs import schema
 from conduct_engine.packs.checks import check_aggregate, check_rule, check_stages, check_templates, param_type_ok
@@ -91,7 +92,7 @@ def _read(ctx: LoadContext) -> None:
     except PackError as exc:
         ctx.issues += exc.issues
     except OSError as exc:
-        ctx.issues.append(PackIssue(ctx.rel(ctx.root / "standards.yaml"), 0, "standards.read", str(exc)))
+        ctx.issues.append(PackIssue(ctx.rel(ctx.root / "standards.yaml"), 0, error_codes.STANDARDS_READ, str(exc)))
     bundle_path = ctx.root / "bundle.yaml"
     bundle_raw = read_yaml(bundle_path, ctx.root, ctx.issues) if bundle_path.exists() else None
     if bundle_raw is not None:
@@ -108,7 +109,7 @@ def _read(ctx: LoadContext) -> None:
                 ctx.labels[str(value)] = {"zh": str(pair[0]), "en": str(pair[1])}
             else:
                 ctx.issues.append(PackIssue(ctx.rel(labels_path), raw["values"].line_of(value),
-                                            "labels.shape", f"label of {value!r} must be [zh, en]"))
+                                            error_codes.LABELS_SHAPE, f"label of {value!r} must be [zh, en]"))
 
 
 def _shape(ctx: LoadContext) -> None:
@@ -119,7 +120,7 @@ def _shape(ctx: LoadContext) -> None:
         if raw is None:
             continue
         if not isinstance(raw, LineDict):
-            ctx.issues.append(PackIssue(ctx.rel(path), 1, "pack.shape", "a pack file must be a mapping"))
+            ctx.issues.append(PackIssue(ctx.rel(path), 1, error_codes.PACK_SHAPE, "a pack file must be a mapping"))
             continue
         try:
             ctx.packs.append((ctx.rel(path), raw, schema.PackFile.model_validate(raw)))
@@ -133,25 +134,27 @@ def _parameters(ctx: LoadContext) -> None:
         for name, spec in pack.parameters.items():
             line = raw["parameters"].line_of(name)
             if not schema.NAME.match(name):
-                issues.append(PackIssue(file, line, "param.name", f"parameter name {name!r} must be snake_case"))
+                issues.append(PackIssue(file, line, error_codes.PARAM_NAME, f"parameter name {name!r} must be snake_case"))
             if name in ctx.parameters:
                 where = ":".join(map(str, ctx.param_where[name]))
-                issues.append(PackIssue(file, line, "param.duplicate", f"parameter {name!r} already defined at {where}"))
+                issues.append(PackIssue(file, line, error_codes.PARAM_DUPLICATE,
+                                        f"parameter {name!r} already defined at {where}"))
                 continue
             value = spec.value if isinstance(spec, schema.Parameter) else spec
             if isinstance(spec, dict):
-                issues.append(PackIssue(file, line, "param.shape", f"parameter {name!r}: use {{value: …}}"))
+                issues.append(PackIssue(file, line, error_codes.PARAM_SHAPE, f"parameter {name!r}: use {{value: …}}"))
                 continue
             ctx.parameters[name] = value
             ctx.parameter_docs[name] = spec.description if isinstance(spec, schema.Parameter) else None
             ctx.param_where[name] = (file, line)
         for cur, rate in pack.fx.items():
             if rate <= 0:
-                issues.append(PackIssue(file, raw["fx"].line_of(cur), "fx.rate", f"rate of {cur} must be positive"))
+                issues.append(PackIssue(file, raw["fx"].line_of(cur), error_codes.FX_RATE,
+                                                                f"rate of {cur} must be positive"))
             ctx.fx[cur.upper()] = rate
         for kind, defaults in pack.test_defaults.items():
             if kind not in ctx.kinds:
-                issues.append(PackIssue(file, raw["test_defaults"].line_of(kind), "tests.kind",
+                issues.append(PackIssue(file, raw["test_defaults"].line_of(kind), error_codes.TESTS_KIND,
                                         f"unknown record kind {kind!r}", did_you_mean(kind, ctx.kinds)))
             ctx.test_defaults.setdefault(kind, dict(defaults))
             ctx.file_test_defaults.setdefault(file, {})[kind] = dict(defaults)
@@ -160,11 +163,11 @@ def _parameters(ctx: LoadContext) -> None:
             for name, value in overrides.items():
                 line = raw["branches"][branch].line_of(name)
                 if name not in ctx.parameters:
-                    issues.append(PackIssue(file, line, "branch.unknown_param",
+                    issues.append(PackIssue(file, line, error_codes.BRANCH_UNKNOWN_PARAM,
                                             f"branch {branch!r} overrides unknown parameter {name!r}",
                                             did_you_mean(name, ctx.parameters)))
                 elif not param_type_ok(ctx.parameters[name], value):
-                    issues.append(PackIssue(file, line, "branch.type",
+                    issues.append(PackIssue(file, line, error_codes.BRANCH_TYPE,
                                             f"branch {branch!r}: {name} must be like {ctx.parameters[name]!r}"))
                 else:
                     ctx.branches.setdefault(str(branch), {})[name] = value
@@ -176,7 +179,8 @@ def _aggregates(ctx: LoadContext) -> None:
             line = raw["aggregates"].line_of(name)
             ctx.issues += check_aggregate(file, line, name, agg, ctx.catalog, ctx.kinds)
             if name in ctx.aggregates:
-                ctx.issues.append(PackIssue(file, line, "aggregate.duplicate", f"aggregate {name!r} defined twice"))
+                ctx.issues.append(PackIssue(file, line, error_codes.AGGREGATE_DUPLICATE,
+                                            f"aggregate {name!r} defined twice"))
             ctx.aggregates[name] = agg
 
 
@@ -187,12 +191,14 @@ def _derived(ctx: LoadContext) -> None:
             line = raw["derived"].line_of(name)
             unknown = [k for k in spec.applies_to if k not in kinds]
             if unknown:
-                ctx.issues.append(PackIssue(file, line, "derived.kind", f"derived {name}: unknown kind {unknown[0]!r}",
+                ctx.issues.append(PackIssue(file, line, error_codes.DERIVED_KIND,
+                                            f"derived {name}: unknown kind {unknown[0]!r}",
                                             did_you_mean(unknown[0], kinds)))
                 continue
             clash = [k for k in spec.applies_to if name in ctx.catalog[k].fields]
             if not schema.NAME.match(name) or clash or name in derived or name in ctx.parameters:
-                ctx.issues.append(PackIssue(file, line, "derived.name", f"derived {name}: the name must be snake_case "
+                ctx.issues.append(PackIssue(file, line, error_codes.DERIVED_NAME,
+                                            f"derived {name}: the name must be snake_case "
                                             "and unused by record fields, parameters and other derived values"))
                 continue
             try:
@@ -208,7 +214,7 @@ def _compile(ctx: LoadContext) -> None:
             line = raw["rules"].line_of(index)
             expanded, expand_issue = expand(template)
             if expand_issue:
-                ctx.issues.append(PackIssue(file, node.line_of("expand"), "rule.expand", expand_issue))
+                ctx.issues.append(PackIssue(file, node.line_of("expand"), error_codes.RULE_EXPAND, expand_issue))
                 continue
             for rule_raw in expanded:
                 ctx.issues += _compile_rule(ctx, file, node, line, rule_raw)
@@ -222,7 +228,7 @@ def _compile_rule(ctx: LoadContext, file: str, node: LineDict, line: int, rule_r
         return shape_issues(file, node, exc, schema.Rule)
     if rule.id in ctx.rules:
         other = ctx.rules[rule.id]
-        return [PackIssue(file, node.line_of("id"), "rule.duplicate_id",
+        return [PackIssue(file, node.line_of("id"), error_codes.RULE_DUPLICATE_ID,
                           f"rule id {rule.id!r} already used at {other.file}:{other.line}")]
     rule_issues = check_rule(file, node, rule, ctx.standards, ctx.kinds)
     if not rule_issues:
@@ -252,7 +258,7 @@ def _limits(ctx: LoadContext) -> None:
     for kind, defs in sorted(by_kind.items()):
         if len(defs) > MAX_RULES_PER_RULESET:
             first = defs[MAX_RULES_PER_RULESET]
-            ctx.issues.append(PackIssue(first.file, first.line, "ruleset.too_large",
+            ctx.issues.append(PackIssue(first.file, first.line, error_codes.RULESET_TOO_LARGE,
                                         f"{len(defs)} rules for record kind {kind!r}; the engine takes at most "
                                         f"{MAX_RULES_PER_RULESET} per kind (this is rule {MAX_RULES_PER_RULESET + 1}, "
                                         f"{first.rule.id})", "merge rules with 'in' lists or expand, or drop some"))
@@ -292,7 +298,7 @@ def load_packs(root: Path | str) -> LoadedPacks:
     """Load, validate and compile every pack under ``root``; raise PackError listing all issues."""
     root = Path(root)
     if not root.is_dir():
-        raise PackError([PackIssue(str(root), 0, "pack.missing", "rules directory not found")])
+        raise PackError([PackIssue(str(root), 0, error_codes.PACK_MISSING, "rules directory not found")])
     ctx = LoadContext(root, name=root.name)
     for _name, stage in STAGES:
         stage(ctx)

@@ -7,6 +7,7 @@ scratch host, and the ones refused are reported.
 
 from __future__ import annotations
 
+from conduct_engine import error_codes
 from conduct_engine.errors import EngineError, PackIssue
 from conduct_engine.packs.compiler import build_ruleset
 from conduct_engine.packs.model import LoadedPacks, RuleDef
@@ -30,11 +31,11 @@ def registration_issues(defs: list[RuleDef], exc: Exception, packs: LoadedPacks)
             scratch.register(f"probe_{index}", build_ruleset([rdef], packs.parameters, packs.parameters,
                                                              packs.aggregates, packs.derived))
         except (EngineError, ExprError) as one:
-            issues.append(PackIssue(rdef.file, rdef.line, "engine.register",
+            issues.append(PackIssue(rdef.file, rdef.line, error_codes.ENGINE_REGISTER,
                                     f"rule {rdef.rule.id}: the rule engine refused it: {one}", _HINT))
     if not issues:
         first = defs[0]
-        issues.append(PackIssue(first.file, first.line, "engine.register", f"the rules for record kind "
+        issues.append(PackIssue(first.file, first.line, error_codes.ENGINE_REGISTER, f"the rules for record kind "
                                 f"{first.rule.applies_to!r} together were refused by the rule engine: {reason}",
                                 _HINT))
     return issues

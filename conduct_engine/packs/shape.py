@@ -8,15 +8,16 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from conduct_engine import error_codes
 from conduct_engine.errors import PackIssue
 from conduct_engine.packs.problems import did_you_mean
 from conduct_engine.packs.yaml_lines import DuplicateKeyError, LineDict, LineList, load_yaml_with_lines
 from conduct_engine.untrusted import Limits, UntrustedInputError
 
 _YAML_HINTS = {
-    "yaml.too_many_nodes": "anchors and aliases (&a / *a) expand: write the values out, or split the file",
-    "yaml.recursive_alias": "an alias cannot refer to the node it is inside",
-    "yaml.custom_tag": "plain YAML only: strings, numbers, booleans, lists and mappings",
+    error_codes.YAML_TOO_MANY_NODES: "anchors and aliases (&a / *a) expand: write the values out, or split the file",
+    error_codes.YAML_RECURSIVE_ALIAS: "an alias cannot refer to the node it is inside",
+    error_codes.YAML_CUSTOM_TAG: "plain YAML only: strings, numbers, booleans, lists and mappings",
     "duplicate_key": "YAML would silently keep the last one; remove one of them",
 }
 
@@ -55,7 +56,7 @@ def shape_issues(file: str, node: Any, exc: ValidationError, model: type, prefix
             msg = f"missing {prefix}{where}"
         else:
             msg = f"{prefix}{where}: {err['msg']}"
-        issues.append(PackIssue(file, line_of(node, loc), "pack.shape", msg, hint))
+        issues.append(PackIssue(file, line_of(node, loc), error_codes.PACK_SHAPE, msg, hint))
     return issues
 
 
@@ -66,7 +67,7 @@ def read_yaml(path: Path, root: Path, issues: list[PackIssue]) -> Any:
     try:
         size = path.stat().st_size
         if size > limits.document_bytes:
-            issues.append(PackIssue(rel, 1, "yaml.too_large", f"larger than {limits.document_bytes:,} bytes "
+            issues.append(PackIssue(rel, 1, error_codes.YAML_TOO_LARGE, f"larger than {limits.document_bytes:,} bytes "
                                     "(CONDUCT_MAX_DOCUMENT_BYTES)"))
             return None
         return load_yaml_with_lines(path.read_text(encoding="utf-8"), name=rel, max_nodes=limits.yaml_nodes,
@@ -76,14 +77,14 @@ def read_yaml(path: Path, root: Path, issues: list[PackIssue]) -> Any:
         issues.append(PackIssue(rel, exc.line or 1, code if "." in code else f"yaml.{code}", exc.detail(),
                                 _YAML_HINTS.get(exc.code)))
     except DuplicateKeyError as exc:
-        issues.append(PackIssue(rel, exc.line, "yaml.duplicate_key", str(exc)))
+        issues.append(PackIssue(rel, exc.line, error_codes.YAML_DUPLICATE_KEY, str(exc)))
     except RecursionError:
-        issues.append(PackIssue(rel, 1, "yaml.too_deep", "nested too deeply to read"))
+        issues.append(PackIssue(rel, 1, error_codes.YAML_TOO_DEEP, "nested too deeply to read"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        issues.append(PackIssue(rel, (mark.line + 1) if mark else 1, "yaml.syntax", str(exc).splitlines()[0]))
+        issues.append(PackIssue(rel, (mark.line + 1) if mark else 1, error_codes.YAML_SYNTAX, str(exc).splitlines()[0]))
     except (OSError, UnicodeDecodeError) as exc:
-        issues.append(PackIssue(rel, 1, "yaml.read", str(exc)))
+        issues.append(PackIssue(rel, 1, error_codes.YAML_READ, str(exc)))
     return None
 
 
