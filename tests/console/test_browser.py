@@ -167,8 +167,11 @@ def test_auditor_scans_a_csv_with_a_mapping_and_opens_its_report(browser, server
 def _wait_until_done(page: Any) -> None:
     """The meta refresh reloads the page (with or without JavaScript); wait for a load that shows it done."""
     for _ in range(120):
-        if page.locator("#scan-status").inner_text().strip() == "已完成":
+        status = page.locator("#scan-status").inner_text().strip()
+        if status == "已完成":
             return
+        if status == "失败":  # say why at once instead of waiting out the 120 s
+            raise AssertionError(f"the scan failed: {page.locator('main').inner_text()}")
         page.wait_for_timeout(1000)
     raise AssertionError("the scan did not finish in 120 s")
 
