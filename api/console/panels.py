@@ -24,7 +24,8 @@ class PanelInput:
 @dataclass(frozen=True)
 class ResultPanel:
     """A section of the decision page: ``template`` (under ``templates/``) rendered with the dict ``build``
-    returns (None: the panel is not shown), for the given roles."""
+    returns as ``ctx`` (None: the panel is not shown), for the given roles. The template starts with an ``h2``
+    whose id is ``panel-<key>-h`` (it labels the panel's section)."""
 
     key: str
     template: str
@@ -47,7 +48,7 @@ ROW_LINKS: list[RowLinkProvider] = []
 
 
 def add_result_panel(panel: ResultPanel) -> None:
-    """Add a section to every decision page (the explanation panel of issue 14 goes here)."""
+    """Add a section to every decision page (the explanation panel: :mod:`api.console.explanation`)."""
     RESULT_PANELS.append(panel)
 
 

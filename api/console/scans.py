@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 from api.console import csrf, i18n, menu
 from api.console.render import page
 from api.console.session import ConsoleError, ConsoleUser, page_user
-from api.deps import EngineDep, SettingsDep
+from api.deps import EngineDep, OptionalStoreDep, SettingsDep
 from conduct_engine.dates import parse_date, today
 from conduct_engine.reports import FORMATS, MEDIA_TYPES
 from conduct_engine.scan import ScanInputError, jobs
@@ -95,7 +95,8 @@ def _upload(value: Any) -> UploadFile | None:
 
 
 @router.post("/scans")
-async def start_scan(request: Request, user: User, settings: SettingsDep, engine: EngineDep) -> Response:
+async def start_scan(request: Request, user: User, settings: SettingsDep, engine: EngineDep,
+                     store: OptionalStoreDep) -> Response:
     """Start a scan of the uploaded file with its mapping; then its progress page."""
     data = await request.form(max_part_size=settings.max_body_bytes)
     csrf.check(user, data)
@@ -122,7 +123,7 @@ async def start_scan(request: Request, user: User, settings: SettingsDep, engine
             errors["mapping"] = {"loc": "mapping", "msg": str(exc), "type": "value_error"}
             return _form(request, user, settings, values=values, errors=errors, status=422)
     job_id = jobs.submit(settings.data_dir, inputs, mapping=map_file, as_of=day, rules_dir=str(settings.rules_dir),
-                         owner=user.key_id)
+                         owner=user.key_id, store_url=store.db.url if store is not None else None)
     return RedirectResponse(f"/ui/scans/{job_id}", status_code=303)
 
 

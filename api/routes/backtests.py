@@ -12,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from api.auth import Principal, require
-from api.deps import EngineDep, SettingsDep
+from api.deps import EngineDep, SettingsDep, StoreDep
 from api.errors import InputError
 from api.schemas import COMMON_RESPONSES, AsOf, error_responses
 from conduct_engine.backtest import job as backtest_jobs
@@ -64,7 +64,7 @@ def _job(settings: Any, job_id: str) -> Any:
     202: {"description": "The backtest job was started"},
     **error_responses(429, s429="Too many backtest jobs running for this key, or in all")})
 def create_backtest(req: Annotated[BacktestRequestV1, Body()], caller: Reviewer, settings: SettingsDep,
-                    engine: EngineDep) -> dict[str, Any]:
+                    engine: EngineDep, store: StoreDep) -> dict[str, Any]:
     """Start a backtest job; returns its id and where to follow it."""
     if req.to < req.from_:
         raise InputError([{"loc": "to", "msg": f"to ({req.to}) is before from ({req.from_})", "type": "value_error"}])
@@ -79,8 +79,9 @@ def create_backtest(req: Annotated[BacktestRequestV1, Body()], caller: Reviewer,
         raise HTTPException(429, f"{len(mine)} of this key's backtests and {len(running)} in all are running (at "
                             f"most {settings.max_backtest_jobs_per_key} per key, {settings.max_backtest_jobs} in "
                             "all); try again when one is done", headers={"Retry-After": "10"})
-    job_id = backtest_jobs.submit(settings.data_dir, rules_dir=str(settings.rules_dir), sets=req.set, start=req.from_,
-                                  end=req.to, as_of=req.as_of, context=req.context, owner=caller.id)
+    job_id = backtest_jobs.submit(settings.data_dir, store_url=store.db.url, rules_dir=str(settings.rules_dir),
+                                  sets=req.set, start=req.from_, end=req.to, as_of=req.as_of, context=req.context,
+                                  owner=caller.id)
     return {"id": job_id, "status": "queued", "links": {"self": f"/v1/backtests/{job_id}",
                                                          "report": f"/v1/backtests/{job_id}/report?format=html"}}
 

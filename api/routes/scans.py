@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Upload
 from fastapi.responses import FileResponse
 
 from api.auth import Principal, require
-from api.deps import EngineDep, SettingsDep
+from api.deps import EngineDep, OptionalStoreDep, SettingsDep
 from api.errors import CodedHTTPException, InputError
 from api.schemas import COMMON_RESPONSES, error_responses
 from conduct_engine import error_codes
@@ -81,7 +81,7 @@ def _job(settings: Settings, job_id: str) -> Path:
 
 @router.post("/scans", status_code=202, responses={
     202: {"description": "The scan job was started"}, **error_responses(400, s400="A multipart body that cannot be parsed")})
-def create_scan(caller: Auditor, settings: SettingsDep, engine: EngineDep,
+def create_scan(caller: Auditor, settings: SettingsDep, engine: EngineDep, store: OptionalStoreDep,
                 file: Annotated[UploadFile | None, File(description="A .csv, .xlsx, .json or .jsonl file (.gz too)")] = None,
                 mapping: Annotated[UploadFile | None, File(description="A column mapping (YAML/JSON)")] = None,
                 path: Annotated[str | None, Form(description="Admins: a file or directory on the server")] = None,
@@ -117,7 +117,7 @@ def create_scan(caller: Auditor, settings: SettingsDep, engine: EngineDep,
     slots = JobSlots(jobs.slots_dir(settings.data_dir), per_key=settings.max_jobs_per_key, total=settings.max_jobs)
     try:
         job_id = jobs.submit(settings.data_dir, inputs, mapping=map_file, as_of=day, rules_dir=rules_dir,
-                             owner=caller.id, slots=slots)
+                             owner=caller.id, store_url=store.db.url if store is not None else None, slots=slots)
     except JobCapError as exc:
         raise CodedHTTPException(429, exc.code, exc.message, headers={"Retry-After": "10"}) from None
     return {"id": job_id, "status": "queued", "links": {"self": f"/v1/scans/{job_id}",

@@ -17,12 +17,13 @@ FAMILY = "backtests"
 REPORT = "report.json"
 
 
-def submit(data_dir: Path, *, rules_dir: str, sets: list[str], start: dt.date, end: dt.date, as_of: dt.date | None,
-           context: dict | None, owner: str) -> str:
-    """Start a backtest job; returns its id at once (``sets`` already checked by the caller)."""
-    return jobs.spawn(jobs.jobs_dir(data_dir, FAMILY), run_job, owner=owner, rules_dir=rules_dir, sets=sets,
-                      start=start.isoformat(), end=end.isoformat(), as_of=as_of.isoformat() if as_of else None,
-                      context=context, total=None, done=0, error=None)
+def submit(data_dir: Path, *, store_url: str, rules_dir: str, sets: list[str], start: dt.date, end: dt.date,
+           as_of: dt.date | None, context: dict | None, owner: str) -> str:
+    """Start a backtest job over the store at ``store_url`` (the app's: the job process is told it, it never looks
+    it up in its environment or working directory); returns its id at once (``sets`` already checked)."""
+    return jobs.spawn(jobs.jobs_dir(data_dir, FAMILY), run_job, job_args=(store_url,), owner=owner,
+                      rules_dir=rules_dir, sets=sets, start=start.isoformat(), end=end.isoformat(),
+                      as_of=as_of.isoformat() if as_of else None, context=context, total=None, done=0, error=None)
 
 
 #: a job queued or running for longer than this is taken for dead (its process was killed) and not counted
@@ -50,8 +51,9 @@ def job_path(data_dir: Path, job_id: str) -> Path | None:
     return jobs.job_path(data_dir, job_id, FAMILY)
 
 
-def run_job(job_dir: str) -> None:
-    """The job process: read the stored records, run both packs over them, keep the report, log one entry."""
+def run_job(job_dir: str, store_url: str) -> None:
+    """The job process: read the records stored at ``store_url``, run both packs over them, keep the report,
+    log one entry."""
     from conduct_engine.backtest import build, log_backtest, run_backtest
     from conduct_engine.records import MODEL_BY_KIND
     from conduct_engine.store import Store
@@ -63,7 +65,7 @@ def run_job(job_dir: str) -> None:
         aggregates = test.baseline.packs.aggregates.values()
         before = max((a.within_days for a in aggregates), default=0)
         after = max((a.after_days for a in aggregates), default=0)
-        store = Store.open()
+        store = Store.open(store_url)
         try:
             stored = store.register.history(set(MODEL_BY_KIND), start - dt.timedelta(days=before),
                                             end + dt.timedelta(days=after))

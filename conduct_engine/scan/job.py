@@ -39,13 +39,14 @@ class ScanRun:
 def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: str | None = None,
              context: Any = None, as_of: dt.date, workers: int | None = None, cluster: str | None = None,
              store: Path | None = None, resume: bool = False, stored_history: bool = False,
-             actor: str = "cli", on_start: Callable[[int, int], None] | None = None,
+             store_url: str | None = None, actor: str = "cli", on_start: Callable[[int, int], None] | None = None,
              on_progress: Callable[[int], None] | None = None) -> ScanRun:
     """Scan ``paths``; results go to the checkpoint ``store`` (default: the data dir, by scan id).
 
     With ``stored_history`` the scan also works with the store: the stored records join the batch's history
     (SPEC §3.4) and every decision is appended to the decision log (channel ``scan``, by ``actor``) before
-    its result is checkpointed, so a scan that dies in between logs nothing twice when resumed.
+    its result is checkpointed, so a scan that dies in between logs nothing twice when resumed. The store is the
+    one at ``store_url`` (a job passes its app's); None: the one the settings name (the CLI's).
     """
     from conduct_engine.engine import default_rules_dir
     from conduct_engine.records import parse_context
@@ -60,7 +61,7 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
     stored, log = None, None
     if stored_history:  # SPEC §3.4: the batch plus what the store holds
         from conduct_engine.store import Store
-        log = Store.open()
+        log = Store.open(store_url)
         stored = log.register.history
     plan = prepare(paths, packs=packs, as_of=as_of, mapping=mapping, mapping_text=mapping_text, context=context,
                    stored=stored)

@@ -63,20 +63,25 @@ def slots_dir(data_dir: Path) -> Path:
 
 
 def submit(data_dir: Path, inputs: list[Path], *, mapping: Path | None, as_of: dt.date, rules_dir: str | None,
-           owner: str, workers: int = 1, slots: JobSlots | None = None) -> str:
+           owner: str, store_url: str | None, workers: int = 1, slots: JobSlots | None = None) -> str:
     """Start a scan job in a new process; returns its id at once.
 
+    ``data_dir`` and ``store_url`` are the app's own (its settings' data dir, its store's URL; None: the app has
+    no store, so the scan neither reads stored history nor logs its decisions): the job process is told them,
+    it never looks them up in its environment or working directory.
     With ``slots``, the job takes one of them first (JobCapError, nothing started, when none is free).
     """
-    return spawn(jobs_dir(data_dir), run_job, slots=slots, family="scan", owner=owner, inputs=[str(p) for p in inputs],
-                 mapping=str(mapping) if mapping else None, as_of=as_of.isoformat(), rules_dir=rules_dir,
-                 workers=workers, total=None, error=None)
+    return spawn(jobs_dir(data_dir), run_job, slots=slots, family="scan", job_args=(store_url,), owner=owner,
+                 inputs=[str(p) for p in inputs], mapping=str(mapping) if mapping else None, as_of=as_of.isoformat(),
+                 rules_dir=rules_dir, workers=workers, total=None, error=None)
 
 
-def spawn(root: Path, target: Callable[[str], None], *, slots: JobSlots | None = None, family: str = "scan",
-          **state: Any) -> str:
-    """Start ``target(job_dir)`` in a new process on a new job under ``root`` with ``state``; returns its id.
+def spawn(root: Path, target: Callable[..., None], *, slots: JobSlots | None = None, family: str = "scan",
+          job_args: tuple[Any, ...] = (), **state: Any) -> str:
+    """Start ``target(job_dir, *job_args)`` in a new process on a new job under ``root`` with ``state``; returns
+    its id.
 
+    ``job_args`` reach the process as arguments, not through ``job.json`` (a store URL may hold a password).
     With ``slots``, the job takes one of them first (JobCapError, nothing started, when none is free) and gives
     it back when its process ends.
     """
@@ -87,7 +92,8 @@ def spawn(root: Path, target: Callable[[str], None], *, slots: JobSlots | None =
         job.mkdir(parents=True)
         _write_state(job, id=job_id, status="queued", **state,
                      created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-        process = multiprocessing.get_context("spawn").Process(target=target, args=(str(job),), daemon=True)
+        process = multiprocessing.get_context("spawn").Process(target=target, args=(str(job), *job_args),
+                                                              daemon=True)
         process.start()
 
         def reap() -> None:  # when it ends, give its slot back
@@ -104,15 +110,17 @@ def spawn(root: Path, target: Callable[[str], None], *, slots: JobSlots | None =
     return job_id
 
 
-def run_job(job_dir: str) -> None:
-    """The job process: run the scan into the job's result store, then record the summary or the error."""
+def run_job(job_dir: str, store_url: str | None = None) -> None:
+    """The job process: run the scan into the job's result store, then record the summary or the error.
+
+    With ``store_url`` (the app's store) the scan reads the stored history and logs its decisions there."""
     from conduct_engine.scan.job import run_scan
     job = Path(job_dir)
     state = _write_state(job, status="running")
     try:
         run = run_scan(state["inputs"], rules_dir=state["rules_dir"], mapping_path=state["mapping"],
                        as_of=parse_date(state["as_of"]), workers=state["workers"], store=job / RESULTS,
-                       stored_history=True, actor=state["owner"],
+                       stored_history=store_url is not None, store_url=store_url, actor=state["owner"],
                        on_start=lambda total, done: _note_total(job, total))
         (job / "summary.json").write_text(json.dumps(run.summary, ensure_ascii=False), encoding="utf-8")
         run.checkpoint.close()

@@ -70,6 +70,14 @@ class Register:
             t.c.record_date <= bindparam("end"))
         return query, query.where(t.c.employee_id.in_(bindparam("employees", expanding=True)))
 
+    def get(self, kind: str, record_id: str) -> HistoryItem | None:
+        """The stored record of ``kind`` with ``record_id`` (the latest sent), or None."""
+        t = schema.records
+        with self._db.read() as conn:
+            row = conn.execute(select(t.c.kind, t.c.record_id, t.c.record_date, t.c.data)
+                               .where(t.c.kind == kind, t.c.record_id == record_id)).first()
+        return HistoryItem(row.kind, row.record_id, row.record_date, row.data) if row is not None else None
+
     def count(self) -> int:
         """How many records the register holds."""
         with self._db.read() as conn:

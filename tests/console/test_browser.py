@@ -58,6 +58,11 @@ def test_submitter_declares_a_shopping_card_and_reads_the_remedy_in_both_languag
     text = page.locator("main").inner_text()
     assert "严禁收受现金及现金等价物（购物卡，价值 2000 元，来自 上海某贸易公司）" in text
     assert "立即退还并向合规部门报告" in text
+    why = page.get_by_role("region", name="为什么是这个结论")  # the explanation panel, labelled by its heading
+    assert why.is_visible()
+    assert why.get_by_role("heading", name="BRB-CASH-EQUIV").is_visible()
+    assert "规则 BRB-CASH-EQUIV 已触发" in why.inner_text()
+    assert "gift_value_per_recipient 2000 > gift_keep_max_cny 500（包默认值） → 成立" in why.inner_text()
     _shot(page, tmp_path, f"declare-zh-{'js' if js else 'nojs'}")
 
     page.get_by_role("button", name="English").click()
@@ -66,7 +71,13 @@ def test_submitter_declares_a_shopping_card_and_reads_the_remedy_in_both_languag
     assert "Prohibited: decline or return it" in text
     assert "Return it at once and report it to compliance" in text
     assert page.locator("html").get_attribute("lang") == "en"
+    why = page.get_by_role("region", name="Why this decision")
+    assert why.is_visible() and "Rule BRB-CASH-EQUIV fired: every condition below held." in why.inner_text()
+    assert "(pack default) → true" in why.inner_text()
     _shot(page, tmp_path, f"declare-en-{'js' if js else 'nojs'}")
+    page.set_viewport_size({"width": 375, "height": 740})  # the explanation on a phone: no sideways scrolling
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    _shot(page, tmp_path, f"declare-en-phone-{'js' if js else 'nojs'}")
 
     page.get_by_role("link", name="My declarations").first.click()  # the language stays with the session
     assert "My declarations and checks" in page.locator("h1").inner_text()
@@ -167,8 +178,11 @@ def test_auditor_scans_a_csv_with_a_mapping_and_opens_its_report(browser, server
 def _wait_until_done(page: Any) -> None:
     """The meta refresh reloads the page (with or without JavaScript); wait for a load that shows it done."""
     for _ in range(120):
-        if page.locator("#scan-status").inner_text().strip() == "已完成":
+        status = page.locator("#scan-status").inner_text().strip()
+        if status == "已完成":
             return
+        if status == "失败":  # say why at once instead of waiting out the 120 s
+            raise AssertionError(f"the scan failed: {page.locator('main').inner_text()}")
         page.wait_for_timeout(1000)
     raise AssertionError("the scan did not finish in 120 s")
 

@@ -27,8 +27,11 @@ def client(tmp_path, monkeypatch):
     monkeypatch.setenv("CONDUCT_SCAN_ROOT", str(tmp_path / "imports"))
     monkeypatch.delenv("CONDUCT_DATABASE_URL", raising=False)
     (tmp_path / "imports").mkdir()
-    with TestClient(create_app(rules_dir=RULES)) as c:
+    store = Store.open(f"sqlite:///{tmp_path / 'app.db'}")  # the app's store, not the settings' data dir
+    with TestClient(create_app(rules_dir=RULES, store=store)) as c:
+        c.app_store = store  # type: ignore[attr-defined]
         yield c
+    store.close()
 
 
 def _wait(client, scan_id: str) -> dict:
@@ -53,11 +56,10 @@ def test_upload_scan_progress_and_every_report(client):
     assert state["status"] == "done", state
     assert state["progress"] == {"done": 120, "total": 120, "percent": 100.0}
     assert state["summary"]["records"] == 120 and state["inputs"] == ["gifts.jsonl"]
-    store = Store.open()  # the job logged each decision, as the caller (auth off: "local")
+    store = client.app_store  # the job logged each decision in the app's store, as the caller (auth off: "local")
     logged = store.log.latest(limit=500)
     assert len(logged) == 120 and {(e.channel, e.actor) for e in logged} == {("scan", "local")}
     assert store.log.verify().ok
-    store.close()
     for fmt in FORMATS:
         report = client.get(f"/v1/scans/{scan_id}/report", params={"format": fmt})
         assert report.status_code == 200 and len(report.content) > 100, fmt

@@ -41,3 +41,13 @@ def test_put_many_keeps_the_later_of_a_record_given_twice(store):
         store.register.put_many(conn, [([_gift(7, 100)], "K-1"), ([_gift(7, 900)], "K-2")])
     (item,) = store.register.history({"gift"}, DAY, DAY)
     assert item.dump["value_cny"] == 900 and store.register.count() == 1
+
+
+def test_get_one_record_by_kind_and_id(store):
+    with store.db.transaction() as conn:
+        store.register.put(conn, [_gift(1, 10), _gift(2, 20)], "K-1")
+    with store.db.transaction() as conn:
+        store.register.put(conn, [_gift(2, 25)], "K-1")
+    got = store.register.get("gift", "G-2")
+    assert got is not None and (got.kind, got.id, got.day, got.dump["value_cny"]) == ("gift", "G-2", DAY, 25)
+    assert store.register.get("gift", "G-3") is None and store.register.get("entertainment", "G-1") is None
