@@ -16,6 +16,7 @@ from api.console.render import page
 from api.console.session import ConsoleError, ConsoleUser, page_user
 from api.deps import EngineDep, OptionalStoreDep, SettingsDep
 from conduct_engine.dates import parse_date, today
+from conduct_engine.job_slots import JobCapError, JobSlots
 from conduct_engine.reports import FORMATS, MEDIA_TYPES
 from conduct_engine.scan import ScanInputError, jobs
 from conduct_engine.scan.mapping import Mapping
@@ -59,6 +60,7 @@ i18n.add({
     "scans.status.failed": ("失败", "failed"),
     "scans.need_file": ("请选择数据文件", "Choose a data file"),
     "scans.bad_date": ("日期格式应为 YYYY-MM-DD", "A date YYYY-MM-DD"),
+    "scans.busy": ("同时运行的扫描已达上限，请稍后再试", "Too many scans are running now; try again in a moment"),
     "scans.not_done": ("扫描尚未完成", "The scan is not done yet"),
     "scans.sum.rows": ("读取行数", "Rows read"),
     "scans.sum.records": ("检查记录数", "Records checked"),
@@ -122,8 +124,13 @@ async def start_scan(request: Request, user: User, settings: SettingsDep, engine
         except ScanInputError as exc:
             errors["mapping"] = {"loc": "mapping", "msg": str(exc), "type": "value_error"}
             return _form(request, user, settings, values=values, errors=errors, status=422)
-    job_id = jobs.submit(settings.data_dir, inputs, mapping=map_file, as_of=day, rules_dir=str(settings.rules_dir),
-                         owner=user.key_id, store_url=store.db.url if store is not None else None)
+    slots = JobSlots(jobs.slots_dir(settings.data_dir), per_key=settings.max_jobs_per_key, total=settings.max_jobs)
+    try:  # the same caps as POST /v1/scans: per API key and in all
+        job_id = jobs.submit(settings.data_dir, inputs, mapping=map_file, as_of=day, rules_dir=str(settings.rules_dir),
+                             owner=user.key_id, store_url=store.db.url if store is not None else None, slots=slots)
+    except JobCapError as exc:
+        errors["file"] = {"loc": "file", "msg": exc.message, "type": exc.code, "text": "scans.busy"}
+        return _form(request, user, settings, values=values, errors=errors, status=429)
     return RedirectResponse(f"/ui/scans/{job_id}", status_code=303)
 
 
