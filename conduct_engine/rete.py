@@ -178,6 +178,10 @@ class ReteEngine:
                 raise EngineError(_error_code(exc), f"ruleset {name!r} could not be registered: {exc}") from exc
             self._rulesets[name] = _Ruleset(handle, actions)
 
+    def handle(self, name: str) -> int:
+        """The C engine's handle of a registered ruleset (for the benchmark's minimal driver)."""
+        return self._rulesets[name].handle
+
     def is_registered(self, name: str) -> bool:
         """Whether a ruleset of that name is registered."""
         return name in self._rulesets
