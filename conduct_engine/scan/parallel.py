@@ -104,9 +104,8 @@ def _route(plan: ScanPlan, files: list[Path], packs: LoadedPacks, mapping: Mappi
             if record is None:
                 continue
             home, copies = router.routes(record, ordinal)
-            entry = [ordinal, 0, source, row.number, int(row.tabular), record]
-            spool.add(home, entry, 2 if ordinal in done else 1)
-            for partition in copies:
-                spool.add(partition, entry, 0)
+            targets = dict.fromkeys(copies, 0)
+            targets[home] = 2 if ordinal in done else 1
+            spool.add(targets, ordinal, [source, row.number, int(row.tabular), record])
             ordinal += 1
     return ordinal

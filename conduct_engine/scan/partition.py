@@ -105,17 +105,18 @@ class Spool:
         """The spool file of one partition."""
         return self.folder / f"part-{partition:04d}.jsonl"
 
-    def add(self, partition: int, entry: list[Any], evaluate: int) -> None:
-        """Append one entry; ``evaluate``: 1 to check it, 0 history only, 2 history already in the checkpoint."""
-        out = self._files.get(partition)
-        if out is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            out = self._files[partition] = self.path(partition).open("w", encoding="utf-8", buffering=1 << 20)
-        entry[1] = evaluate
-        out.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
-        out.write("\n")
-        if evaluate:
-            self.counts[partition] += 1  # a partition of checkpointed records is still read: their keys are checked
+    def add(self, partitions: dict[int, int], ordinal: int, tail: list[Any]) -> None:
+        """Append one record to each of ``partitions`` ({partition: evaluate}; evaluate 1 to check it, 0 as
+        history only, 2 history already in the checkpoint); ``tail`` is encoded once for all of them."""
+        text = json.dumps(tail, ensure_ascii=False, separators=(",", ":"))[1:]
+        for partition, evaluate in partitions.items():
+            out = self._files.get(partition)
+            if out is None:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                out = self._files[partition] = self.path(partition).open("w", encoding="utf-8", buffering=1 << 20)
+            out.write(f"[{ordinal},{evaluate},{text}\n")
+            if evaluate:  # a partition of checkpointed records is still read: their keys are checked
+                self.counts[partition] += 1
 
     def close(self) -> list[int]:
         """Close every file; the partitions with something to evaluate, largest first (better balance)."""

@@ -26,7 +26,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,10 +69,14 @@ def _moment(rng: random.Random, day: dt.date, utc_share: float) -> str:
 
 def generate_gifts(rng: random.Random, n: int) -> list[dict]:
     """Gift declarations across 2026: ~200 giver groups, each employee dealing mostly with a few of them."""
+    return list(iter_gifts(rng, n))
+
+
+def iter_gifts(rng: random.Random, n: int) -> Iterator[dict]:
+    """The declarations of :func:`generate_gifts`, one at a time (the same ones: a million fit no list)."""
     groups = [f"GRP-{g:03d}" for g in range(200)]
     employees = [f"E-{e:04d}" for e in range(max(10, n // 12))]
     favourites = {e: rng.sample(groups, 3) for e in employees}
-    gifts = []
     for i in range(n):
         emp = rng.choice(employees)
         group = rng.choice(favourites[emp]) if rng.random() < 0.8 else rng.choice(groups)
@@ -105,8 +109,7 @@ def generate_gifts(rng: random.Random, n: int) -> list[dict]:
             gift["disposition"] = disposition
         if rng.random() < 0.01:
             del gift["occurred_on"]  # own date falls back to as_of
-        gifts.append(gift)
-    return gifts
+        yield gift
 
 
 def generate_context(rng: random.Random, n_employees: int = 200) -> dict:
