@@ -1,13 +1,16 @@
 """A scan prepared in parallel: read and route rows in the parent, parse + history + evaluate per partition.
 
-The parent reads every row, maps it to a record (a JSON row as it is) and appends it to the spool of its
-partition (``partition.py``); it keeps no record in memory. Workers take a partition each, parse it, index
-it as its history and check its records; their compact rows go to the checkpoint in one transaction per
-partition. Used whenever the scan's history is the batch alone (with the store's history, the parent's
-``prepare`` computes the windows, as before).
+The parent reads every row, maps and validates it exactly as ``prepare`` does (the reference data's dated
+fx rates; the same problems, in row order) and appends the record's dump to the spool of its partition
+(``partition.py``); it keeps no record in memory. Workers take a partition each, index it as its history
+and check its records; their compact rows go to the checkpoint in one transaction per partition. Used
+whenever the scan's history is the batch alone (with the store's history, the parent's ``prepare`` computes
+the windows, as before).
 
-A record's position (its checkpoint key and derived decision id) is its place among the rows that map to
-a record, in input order — the same as the parsed records' order when no row fails validation.
+Validating in the parent keeps every result and id equal to the unpartitioned scan's: a record's position
+(its checkpoint key and derived decision id) is its place among the *valid* records in input order, as in
+``prepare``; and whether history was available at all (``requires_history`` windows) is decided on the
+whole batch, whose earliest records per kind go to every partition.
 """
 
 from __future__ import annotations
@@ -18,10 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from conduct_engine.facts import record_date
+from conduct_engine.fx import FxTable
 from conduct_engine.packs.model import LoadedPacks
+from conduct_engine.records import parse_context
 from conduct_engine.scan import ScanInputError
 from conduct_engine.scan.checkpoint import Checkpoint
-from conduct_engine.scan.mapping import Mapping
+from conduct_engine.scan.mapping import Mapping, validate
 from conduct_engine.scan.partition import Spool, router_for
 from conduct_engine.scan.prepare import ScanPlan, fingerprint
 from conduct_engine.scan.readers import FileFailure, RowProblem, expand, read_rows
@@ -51,12 +57,13 @@ def run_partitioned(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, map
         router = router_for(packs, max(1, workers) * PARTITIONS_PER_WORKER)
         with tempfile.TemporaryDirectory(prefix="spool-", dir=path.parent) as tmp:
             spool = Spool(Path(tmp), router.partitions)
-            routed = _route(plan, files, packs, mapping, router, spool, done)
+            ctx = parse_context(context, lenient=True) if context is not None else None
+            routed, earliest = _route(plan, files, packs, FxTable.of(packs.fx, ctx), mapping, router, spool, done)
             parts = spool.close()
             checkpoint.put("total", str(routed))
             if on_start:
                 on_start(routed, len(done))
-            tasks = [PartitionTask(p, str(spool.path(p)), tuple(plan.inputs), mapping) for p in parts]
+            tasks = [PartitionTask(p, str(spool.path(p)), tuple(plan.inputs), mapping, earliest) for p in parts]
             seen: dict[int, str] = {}
 
             def sink(part: PartitionDone) -> None:
@@ -84,11 +91,13 @@ def run_partitioned(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, map
     return plan, checkpoint, len(done)
 
 
-def _route(plan: ScanPlan, files: list[Path], packs: LoadedPacks, mapping: Mapping, router: Any, spool: Spool,
-           done: dict[int, str]) -> int:
-    """Read every row and spool each record to its partitions; returns the records routed."""
+def _route(plan: ScanPlan, files: list[Path], packs: LoadedPacks, rates: FxTable, mapping: Mapping, router: Any,
+           spool: Spool, done: dict[int, str]) -> tuple[int, dict[str, list[tuple[str, str]]]]:
+    """Read, map and validate every row as ``prepare`` does, and spool each valid record's dump to its
+    partitions; returns the records routed and the batch's two earliest (day, id) per kind."""
     limits = Limits.load()
     ordinal = 0
+    earliest: dict[str, list[tuple[dt.date, str]]] = {}
     for source, file in enumerate(files):
         for row in read_rows(file, limits):
             if isinstance(row, FileFailure):  # SPEC §12: listed with the row where it stopped; other files go on
@@ -100,12 +109,21 @@ def _route(plan: ScanPlan, files: list[Path], packs: LoadedPacks, mapping: Mappi
                 plan.problems.append(row)
                 continue
             record, problems = mapping.to_record(row, packs.fx)
+            model = None
+            if record is not None:
+                model, problems = validate(record, row, mapping, rates)
             plan.problems += problems
-            if record is None:
+            if model is None:
                 continue
-            home, copies = router.routes(record, ordinal)
+            dump = model.as_fact_dict()
+            first = earliest.setdefault(dump["kind"], [])
+            first.append((record_date(dump["kind"], dump, plan.as_of), dump["id"]))
+            if len(first) > 2:
+                first.sort()
+                del first[2:]
+            home, copies = router.routes(dump, ordinal)
             targets = dict.fromkeys(copies, 0)
             targets[home] = 2 if ordinal in done else 1
-            spool.add(targets, ordinal, [source, row.number, int(row.tabular), record])
+            spool.add(targets, ordinal, [source, row.number, int(row.tabular), dump])
             ordinal += 1
-    return ordinal
+    return ordinal, {kind: [(day.isoformat(), rid) for day, rid in sorted(first)] for kind, first in earliest.items()}

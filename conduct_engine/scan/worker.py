@@ -82,7 +82,8 @@ class PartitionTask:
     partition: int
     source: str | bytes
     sources: tuple[str, ...]  # input files, by the index the spool entries carry
-    mapping: Any  # the scan's Mapping (validation problems name its columns)
+    mapping: Any  # the scan's Mapping
+    earliest: dict[str, list[tuple[str, str]]]  # the whole batch's two earliest (day, id) per kind
 
 
 @dataclass
@@ -97,37 +98,28 @@ class PartitionDone:
 
 
 def evaluate_partition(task: PartitionTask, config: WorkerConfig | None = None) -> PartitionDone:
-    """Parse one partition's records, index them as its history, and check those it evaluates (in input
-    order; each result depends on the history alone, so the order does not change any result)."""
+    """Index one partition's (already validated) records as its history, and check those it evaluates (in
+    input order; each result depends on the history alone, so the order does not change any result)."""
     from conduct_engine.facts import record_date
     from conduct_engine.history import HistoryItem
-    from conduct_engine.scan.mapping import validate
     from conduct_engine.scan.partition import read_spool
-    from conduct_engine.scan.readers import Row
     if config is not None and _STATE.get("config") != config:
         init_worker(config)
     engine, ctx, cfg = _STATE["engine"], _STATE["context"], _STATE["config"]
-    fx = engine.packs.fx
-    problems: list[Any] = []
     todo: list[tuple[int, str, int, dict, HistoryItem]] = []
     history: list[HistoryItem] = []
-    out = PartitionDone([], problems, [], 0)
-    for ordinal, evaluate, source, number, tabular, record in read_spool(task.source):
-        row = Row(task.sources[source], number, {}, bool(tabular))
-        model, found = validate(record, row, task.mapping, fx)
-        if model is None:
-            if evaluate:  # a history-only copy is reported where it is evaluated
-                problems += found
-            continue
-        dump = model.as_fact_dict()
+    out = PartitionDone([], [], [], 0)
+    for ordinal, evaluate, source, number, _tabular, dump in read_spool(task.source):
         item = HistoryItem(dump["kind"], dump["id"], record_date(dump["kind"], dump, cfg.as_of), dump)
         history.append(item)
         if evaluate == 1:
-            todo.append((ordinal, row.source, number, dump, item))
+            todo.append((ordinal, task.sources[source], number, dump, item))
         elif evaluate == 2:  # already in the checkpoint
             out.records += 1
             out.skipped.append((ordinal, f"{ordinal}:{item.kind}:{item.id}"))
     index = HistoryIndex(history)
+    index.set_earliest({kind: [(dt.date.fromisoformat(day), rid) for day, rid in first]
+                        for kind, first in task.earliest.items()})
     with _LOCK:
         for ordinal, source_name, number, dump, item in todo:
             key = f"{ordinal}:{item.kind}:{item.id}"
