@@ -15,7 +15,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -49,12 +48,12 @@ from conduct_engine.records import Context, parse_context, parse_record
 from conduct_engine.records.registry import kind_spec
 from conduct_engine.results import (
     ENGINE_ERROR_RULE,
+    Evaluation,
     PackRef,
-    Result,
     Text,
     Violation,
     at_origination,
-    decide,
+    decide_severities,
     fill,
     sort_violations,
 )
@@ -83,6 +82,7 @@ class Engine:
         self.packs = packs
         self.pack_ref = PackRef(name=packs.name, version=packs.version, digest=packs.digest)
         self._rete = rete if rete is not None else ReteEngine()
+        self._ruleset_names: dict[tuple[str, str | None], str] = {}
         self._by_kind: dict[str, list[RuleDef]] = defaultdict(list)
         for rdef in packs.rules.values():
             self._by_kind[rdef.rule.applies_to].append(rdef)
@@ -106,8 +106,8 @@ class Engine:
 
     # ---- public API ----------------------------------------------------------------------
     def evaluate(self, record: Any, *, context: Any = None, history: Iterable[Any] | HistoryIndex = (),
-                 as_of: dt.date | str | None = None, lenient: bool = False) -> Result:
-        """Check one record (dict or parsed model) and return its Result."""
+                 as_of: dt.date | str | None = None, lenient: bool = False) -> Evaluation:
+        """Check one record (dict or parsed model); its Result is built when output is asked for."""
         ctx = parse_context(context, lenient=lenient) if context is not None else None
         model = self.parse(record, lenient=lenient, context=ctx)
         day = as_of_date(as_of)
@@ -116,7 +116,7 @@ class Engine:
 
     def evaluate_many(self, records: Sequence[Any], *, context: Any = None,
                       history: Iterable[Any] | HistoryIndex = (), as_of: dt.date | str | None = None,
-                      lenient: bool = False, batch_is_history: bool = False) -> list[Result]:
+                      lenient: bool = False, batch_is_history: bool = False) -> list[Evaluation]:
         """Check several records; with ``batch_is_history`` they are each other's history (scans)."""
         ctx = parse_context(context, lenient=lenient) if context is not None else None
         models = self.parse_all(records, lenient=lenient, context=ctx)
@@ -190,6 +190,18 @@ class Engine:
                              self.packs.derived), prepared.facts
 
     # ---- stages --------------------------------------------------------------------------
+    def ruleset_name(self, kind: str, branch: str | None) -> str:
+        """The registered ruleset a record of ``kind`` in ``branch`` is matched against (registered on first use)."""
+        name = self._ruleset_names.get((kind, branch))
+        if name is None:
+            name = self._ruleset_names[(kind, branch)] = self._ruleset(kind, branch)
+        return name
+
+    @property
+    def rete(self) -> ReteEngine:
+        """The durable_rules adapter the packs are registered on."""
+        return self._rete
+
     def _ruleset(self, kind: str, branch: str | None) -> str:
         params = self.packs.params_for(branch)
         differing = sorted(p for p in self._params_used.get(kind, ()) if params.get(p) != self.packs.parameters.get(p))
@@ -222,31 +234,41 @@ class Engine:
         _copy_record_fields(facts, factset.anchor, self._record_copies.get(kind, set()))
         return Prepared(kind, dump, factset, facts, aggregates, derived, net)
 
-    def _evaluate(self, model: BaseModel, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> Result:
-        dump = model.as_fact_dict()  # type: ignore[attr-defined]
+    def evaluate_dump(self, dump: dict, *, context: Context | None, history: HistoryIndex, as_of: dt.date) -> Evaluation:
+        """Check one already parsed record by its ``as_fact_dict()`` dump (scans keep dumps, not models)."""
+        return self._evaluate_dump(dump, context, history, as_of)
+
+    def _evaluate(self, model: BaseModel, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> Evaluation:
+        return self._evaluate_dump(model.as_fact_dict(), ctx, history, as_of)  # type: ignore[attr-defined]
+
+    def _evaluate_dump(self, dump: dict, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> Evaluation:
         kind = dump["kind"]
-        violations: list[Violation] = []
+        errors: list[Violation] = []
+        firings: list[Firing] = []
+        prepared: Prepared | None = None
         if kind in self._by_kind:
             prepared = self.prepare_facts(dump, ctx, history, as_of)
             unread = [p for p in prepared.factset.omitted_texts if p in self._fields_read[kind]]
             if unread:
-                violations.append(_engine_error("text_too_long",
-                                                f"text too long to check reliably: {', '.join(unread)}"))
-            branch = dump.get("branch")
+                errors.append(_engine_error("text_too_long", f"text too long to check reliably: {', '.join(unread)}"))
             try:
                 firings = self.match(prepared)
             except EngineError as exc:
-                violations.append(_engine_error(exc.code, str(exc)))
-                firings = []
-            params = self.packs.params_for(branch)
-            violations += [self.report(firing, prepared, params) for firing in firings]
-        violations = sort_violations(violations)
-        return Result(record_id=dump["id"], kind=kind, decision=decide(violations), violations=violations,
-                      waived=[], pack=self.pack_ref, as_of=as_of.isoformat(), decision_id=uuid.uuid4().hex)
+                errors.append(_engine_error(exc.code, str(exc)))
+        severities = {v.severity for v in errors} | {self.packs.rules[f.rule_id].rule.severity for f in firings}
+
+        def build() -> list[Violation]:
+            violations = list(errors)
+            if prepared is not None and firings:
+                params = self.packs.params_for(prepared.dump.get("branch"))
+                violations += [self.report(firing, prepared, params) for firing in firings]
+            return sort_violations(violations)
+
+        return Evaluation(dump["id"], kind, decide_severities(severities), self.pack_ref, as_of.isoformat(), build)
 
     def match(self, prepared: Prepared) -> list[Firing]:
         """Stage match: one durable_rules session over the prepared facts (EngineError when it fails)."""
-        return self._rete.evaluate(self._ruleset(prepared.kind, prepared.dump.get("branch")), prepared.facts)
+        return self._rete.evaluate(self.ruleset_name(prepared.kind, prepared.dump.get("branch")), prepared.facts)
 
     def report(self, firing: Firing, prepared: Prepared, params: dict[str, Any]) -> Violation:
         """Stage report: one firing as a Violation with filled messages and its evidence."""

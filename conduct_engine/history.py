@@ -70,6 +70,11 @@ class HistoryIndex:
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_kind.values())
 
+    def set_earliest(self, earliest: dict[str, list[tuple[dt.date, str]]]) -> None:
+        """Decide :meth:`has_history` on a larger batch than this index holds (a scan partition): its two
+        earliest (day, id) per kind."""
+        self._earliest.update(earliest)
+
     def has_history(self, kind: str, own_id: Any = None, day: dt.date | None = None) -> bool:
         """Whether any record of ``kind`` other than ``own_id``, dated on or before ``day``, is held: history was
         available at all as of that day (so a batch and the same records sent one by one agree)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -59,12 +61,75 @@ class Result(BaseModel):
 
 def decide(violations: list[Violation]) -> Decision:
     """block if any violation blocks, else review if any needs review, else pass (advisory never counts)."""
-    severities = {v.severity for v in violations}
-    if "block" in severities:
+    return decide_severities({v.severity for v in violations})
+
+
+def decide_severities(severities: Iterable[str]) -> Decision:
+    """The decision from the findings' severities alone (no need to build the findings)."""
+    seen = set(severities)
+    if "block" in seen:
         return "block"
-    if "review" in severities:
+    if "review" in seen:
         return "review"
     return "pass"
+
+
+class Evaluation:
+    """One record's outcome, built lazily: the decision is known at once; the findings (messages, evidence)
+    and the pydantic :class:`Result` are built the first time output is asked for, and only once.
+
+    It reads like a :class:`Result` (``decision``, ``violations``, ``model_dump_json()``, …: anything else is
+    the built Result's), so callers need not care; ``result()`` gives the Result itself.
+    """
+
+    __slots__ = ("record_id", "kind", "decision", "pack", "as_of", "_decision_id", "_build", "_result")
+
+    def __init__(self, record_id: str, kind: str, decision: Decision, pack: PackRef, as_of: str,
+                 build: Callable[[], list[Violation]]):
+        self.record_id, self.kind, self.decision, self.pack, self.as_of = record_id, kind, decision, pack, as_of
+        self._decision_id: str | None = None
+        self._build: Callable[[], list[Violation]] | None = build
+        self._result: Result | None = None
+
+    @property
+    def decision_id(self) -> str:
+        """A random id (uuid4) unless one was set (scans derive theirs)."""
+        if self._decision_id is None:
+            self._decision_id = uuid.uuid4().hex
+        return self._decision_id
+
+    @decision_id.setter
+    def decision_id(self, value: str) -> None:
+        self._decision_id = value
+        if self._result is not None:
+            self._result.decision_id = value
+
+    @property
+    def violations(self) -> list[Violation]:
+        """The findings, most severe first (built on first use)."""
+        return self.result().violations
+
+    def result(self) -> Result:
+        """The pydantic Result (built once; its parts are already valid, so it is constructed, not validated)."""
+        if self._result is None:
+            assert self._build is not None
+            violations = self._build()
+            self._build = None
+            self._result = Result.model_construct(
+                record_id=self.record_id, kind=self.kind, decision=self.decision, violations=violations, waived=[],
+                pack=self.pack, as_of=self.as_of, decision_id=self.decision_id)
+        return self._result
+
+    def model_dump_json(self, **kwargs: Any) -> str:
+        """The Result as JSON (SPEC §4)."""
+        return self.result().model_dump_json(**kwargs)
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:
+        """The Result as a dict."""
+        return self.result().model_dump(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.result(), name)
 
 
 _SEVERITY_ORDER = {"block": 0, "review": 1, "advisory": 2}

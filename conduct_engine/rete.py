@@ -1,34 +1,36 @@
-"""The ONLY module that imports durable_rules: a quiet host, one session per evaluation, guard-rails.
+"""The ONLY module that imports durable_rules: lean sessions over the engine's C entry points, guard-rails.
 
 See ../shared/reference/durable_rules.md. What this adapter guarantees:
 
-- no timer threads (``_run`` does nothing): the stock host crashes under concurrent requests;
-- facts, never events; one batch assert per evaluation (low-level ``assert_facts``, which
-  does not raise when a fact matches no rule) followed by ``do_actions``;
-- one fresh session id per evaluation, ``delete_state`` in ``finally``, one evaluation at a
-  time per process (the C code holds the GIL anyway, so a lock costs nothing);
-- every rule action is one generic recorder keyed by session id, de-duplicating ``$or``
-  double firings on (rule id, matched fact ids);
-- a sentinel fact closes every evaluation: if its catch-all action did not run, or the engine
-  raised (codes 302/303/304/314/204, MemoryError), the evaluation fails with ``EngineError``,
-  which the engine turns into an ``engine_error`` finding — never a pass;
-- numbers are serialised without exponents (the engine's parser rejects ``1e-05``).
+- no stock ``Host`` at all: rulesets are created with ``create_ruleset`` and actions are driven here with
+  ``start_action_for_state`` / ``complete_and_start_action`` (no timer threads, no closure, promise or
+  ``update_state`` round trip per firing — the state fact is never changed, so there is nothing to update);
+- facts, never events; one batch assert per evaluation (low-level ``assert_facts``, which does not raise
+  when a fact matches no rule), then every pending action of that session's state, in the engine's order;
+- one fresh session id per evaluation, ``delete_state`` in ``finally``, one evaluation at a time per
+  process (the C code holds the GIL anyway, so a lock costs nothing);
+- every rule action is ``violation:<rule id>`` (or ``done:`` for the sentinel); a firing keeps only the
+  rule id and the matched fact ids, de-duplicating ``$or`` double firings on (rule id, matched fact ids);
+- a sentinel fact closes every evaluation: if its catch-all action did not run, or the engine raised
+  (codes 302/303/304/314/204, MemoryError), the evaluation fails with ``EngineError``, which the engine
+  turns into an ``engine_error`` finding — never a pass;
+- numbers are serialised without exponents (the engine's parser rejects ``1e-05``): floats are checked
+  while the facts are walked for the property limit, and only a batch holding one is rewritten.
 """
 
 from __future__ import annotations
 
 import copy
 import importlib.metadata
+import itertools
 import json
 import math
 import re
 import threading
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import durable_rules_engine
-from durable.engine import Host
 
 from conduct_engine import error_codes
 from conduct_engine.errors import EngineError
@@ -36,7 +38,8 @@ from conduct_engine.errors import EngineError
 PATCH_TAG = "conductfix1"
 SENTINEL_TYPE = "__end__"
 _ERROR_CODE = re.compile(r"error code: (\d+)")
-_EXPONENT = re.compile(r"[:,\[]\s*-?\d+(\.\d+)?[eE]")  # a JSON number in exponent form
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_SAFE_NAME = re.compile(r"[^\"\\]+")  # rule and alias names the fast message reader can take verbatim
 
 
 def engine_version() -> str:
@@ -55,12 +58,17 @@ def check_engine_build() -> None:
     print(f"durable-rules {version}: patched build OK")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Firing:
-    """One rule that fired, with the facts it matched, by alias."""
+    """One rule that fired, with the ids of the facts it matched, by alias (sorted by alias)."""
 
     rule_id: str
-    facts: dict[str, dict]
+    ids: tuple[tuple[str, str], ...]
+
+    @property
+    def facts(self) -> dict[str, dict]:
+        """The matched facts by alias, as ``{"id": …}`` (the firing keeps ids only)."""
+        return {alias: {"id": fact_id} for alias, fact_id in self.ids}
 
 
 def _clean_number(value: float) -> float | int:
@@ -92,58 +100,45 @@ def _clean(value: Any) -> Any:
 MAX_PROPERTIES = 240  # the engine allows 252 (+ sid, id); past that it errors or crashes
 
 
-def _count_properties(fact: dict) -> int:
-    """Properties as the engine counts them: one per key, plus the leaves of nested objects."""
-    count = 0
+def _exponent(value: float) -> bool:
+    """Whether ``json.dumps`` would print this float with an exponent (``1e-05``, ``1e+16``)."""
+    magnitude = abs(value)
+    return magnitude >= 1e16 or (magnitude < 1e-4 and magnitude != 0.0)
+
+
+def _walk(fact: dict) -> tuple[int, bool]:
+    """Properties as the engine counts them (one per key, plus the leaves of nested objects), and whether
+    a float somewhere would serialise with an exponent."""
+    count, exponent = 0, False
     for value in fact.values():
         count += 1
-        if isinstance(value, dict):
-            count += _count_properties(value)
-    return count
+        kind = type(value)
+        if kind is float:
+            exponent = exponent or _exponent(value)
+        elif kind is dict:
+            inner, inner_exponent = _walk(value)
+            count += inner
+            exponent = exponent or inner_exponent
+        elif kind is list or kind is tuple:
+            exponent = exponent or _list_exponent(value)
+    return count, exponent
 
 
-class _QuietHost(Host):
-    """A Host without timer threads whose actions all go to one recorder."""
-
-    def __init__(self, recorder: _Recorder):
-        self._recorder = recorder
-        super().__init__()
-
-    def _run(self) -> None:  # no background timers: they crash concurrent use
-        return None
-
-    def get_action(self, action_name: str) -> Any:
-        kind, _, rule_id = action_name.partition(":")
-        if kind == "violation":
-            return lambda c: self._recorder.fired(rule_id, c)
-        if kind == "done":
-            return lambda c: self._recorder.done(c)
-        raise EngineError(error_codes.ENGINE_ACTION, f"unknown action {action_name!r}")
+def _list_exponent(values: Any) -> bool:
+    for value in values:
+        kind = type(value)
+        if kind is float and _exponent(value):
+            return True
+        if kind is dict and _walk(value)[1]:
+            return True
+        if (kind is list or kind is tuple) and _list_exponent(value):
+            return True
+    return False
 
 
-class _Recorder:
-    def __init__(self) -> None:
-        self.firings: dict[str, list[Firing]] = {}
-        self.seen: dict[str, set] = {}
-        self.finished: set[str] = set()
-
-    def fired(self, rule_id: str, c: Any) -> None:
-        sid = c.s["sid"]
-        facts = {alias: dict(fact) for alias, fact in (c._m or {}).items()}
-        key = (rule_id, tuple(sorted((a, f.get("id")) for a, f in facts.items())))
-        if key in self.seen.setdefault(sid, set()):
-            return  # an $or with two true branches fires twice: keep one
-        self.seen[sid].add(key)
-        self.firings.setdefault(sid, []).append(Firing(rule_id, facts))
-
-    def done(self, c: Any) -> None:
-        self.finished.add(c.s["sid"])
-
-    def take(self, sid: str) -> tuple[list[Firing], bool]:
-        self.seen.pop(sid, None)
-        finished = sid in self.finished
-        self.finished.discard(sid)
-        return self.firings.pop(sid, []), finished
+def _count_properties(fact: dict) -> int:
+    """Properties as the engine counts them: one per key, plus the leaves of nested objects."""
+    return _walk(fact)[0]
 
 
 def _error_code(exc: BaseException) -> str:
@@ -151,64 +146,164 @@ def _error_code(exc: BaseException) -> str:
     return f"E{match.group(1)}" if match else type(exc).__name__
 
 
+@dataclass(frozen=True)
+class _Ruleset:
+    handle: int
+    actions: dict[str, tuple[str, str]]  # rule name -> (kind, rule id)
+
+
 class ReteEngine:
     """Registered rulesets and a serialised ``evaluate`` over fresh sessions."""
 
     def __init__(self) -> None:
-        self._recorder = _Recorder()
-        self._host = _QuietHost(self._recorder)
+        self._rulesets: dict[str, _Ruleset] = {}
         self._lock = threading.Lock()
-        self._names: set[str] = set()
+        self._sids = itertools.count(1)
 
     def register(self, name: str, ruleset: dict[str, dict]) -> None:
-        """Register a ruleset once (a deep copy: registration mutates the definition)."""
+        """Register a ruleset once (a deep copy: its ``run`` entries are taken out before creation)."""
         with self._lock:
-            if name in self._names:
+            if name in self._rulesets:
                 return
+            definition = copy.deepcopy(ruleset)
+            actions: dict[str, tuple[str, str]] = {}
+            for rule_name, rule in definition.items():
+                kind, _, rule_id = str(rule.pop("run", "")).partition(":")
+                if kind not in ("violation", "done"):
+                    raise EngineError(error_codes.ENGINE_ACTION, f"unknown action for rule {rule_name!r}")
+                actions[rule_name] = (kind, rule_id)
             try:
-                self._host.register_rulesets({name: copy.deepcopy(ruleset)})
+                handle = durable_rules_engine.create_ruleset(name, json.dumps(definition, ensure_ascii=False))
             except durable_rules_engine.error as exc:
                 raise EngineError(_error_code(exc), f"ruleset {name!r} could not be registered: {exc}") from exc
-            self._names.add(name)
+            self._rulesets[name] = _Ruleset(handle, actions)
+
+    def handle(self, name: str) -> int:
+        """The C engine's handle of a registered ruleset (for the benchmark's minimal driver)."""
+        return self._rulesets[name].handle
 
     def is_registered(self, name: str) -> bool:
         """Whether a ruleset of that name is registered."""
-        return name in self._names
+        return name in self._rulesets
 
     def evaluate(self, name: str, facts: list[dict]) -> list[Firing]:
         """Assert ``facts`` (children first, anchor, then the sentinel is added) in one session."""
-        sid = uuid.uuid4().hex
+        ruleset = self._rulesets[name]
+        sid = f"s{next(self._sids)}"
+        exponent = False
         for fact in facts:
-            if _count_properties(fact) > MAX_PROPERTIES:
+            count, has_exponent = _walk(fact)
+            if count > MAX_PROPERTIES:
                 raise EngineError(error_codes.ENGINE_TOO_MANY_PROPERTIES, f"fact {fact.get('id')!r} has more than "
                                   f"{MAX_PROPERTIES} properties, beyond what the engine can hold")
-        batch = [{**fact, "sid": sid} for fact in facts]
-        batch.append({"t": SENTINEL_TYPE, "id": "__end__", "sid": sid})
+            exponent = exponent or has_exponent
+        # the id first in every fact's text: the fast reader of the engine's messages relies on it
+        batch = [{"id": fact["id"], **fact, "sid": sid} if "id" in fact else {**fact, "sid": sid} for fact in facts]
+        batch.append({"id": "__end__", "t": SENTINEL_TYPE, "sid": sid})
+        if exponent:  # rare: only then rewrite numbers (the engine cannot parse 1e-05)
+            batch = [_clean(f) for f in batch]
         try:
-            payload = json.dumps(batch, ensure_ascii=False, allow_nan=False)
+            encoded = [_ENCODE(fact) for fact in batch]
         except ValueError as exc:  # NaN or infinity
             raise EngineError(error_codes.ENGINE_NORMALISE, f"a number cannot be asserted: {exc}") from None
-        if _EXPONENT.search(payload):  # rare: only then rewrite numbers (the engine cannot parse 1e-05)
-            payload = json.dumps([_clean(f) for f in batch], ensure_ascii=False, allow_nan=False)
+        except TypeError as exc:  # a value JSON cannot hold
+            raise EngineError(error_codes.ENGINE_NORMALISE, f"a fact cannot be asserted: {exc}") from None
+        texts = {fact.get("id"): text for fact, text in zip(batch, encoded, strict=True)}
+        payload = "[" + ",".join(encoded) + "]"
         with self._lock:
-            ruleset = self._host.get_ruleset(name)
-            errors: list[BaseException] = []
+            return self._run(ruleset, sid, payload, texts)
+
+    def _run(self, ruleset: _Ruleset, sid: str, payload: str, texts: dict[Any, str]) -> list[Firing]:
+        handle = ruleset.handle
+        firings: list[Firing] = []
+        seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+        finished = False
+        try:
             try:
-                try:
-                    result = durable_rules_engine.assert_facts(ruleset._handle, payload)
-                except (durable_rules_engine.error, MemoryError) as exc:
-                    raise EngineError(_error_code(exc), f"assert failed: {exc}") from exc
-                if result[0] == 2:
-                    raise EngineError(error_codes.ENGINE_DUPLICATE_FACT, "a fact id was asserted twice")
-                ruleset.do_actions(result[1], lambda e, _state: errors.append(e) if e else None)
-                if errors:
-                    raise EngineError(error_codes.ENGINE_ACTION, f"a rule action failed: {errors[0]!r}")
-            finally:
-                firings, finished = self._recorder.take(sid)
-                try:
-                    durable_rules_engine.delete_state(ruleset._handle, sid)
-                except durable_rules_engine.error:
-                    pass
+                result = durable_rules_engine.assert_facts(handle, payload)
+            except (durable_rules_engine.error, MemoryError) as exc:
+                raise EngineError(_error_code(exc), f"assert failed: {exc}") from exc
+            if result[0] == 2:
+                raise EngineError(error_codes.ENGINE_DUPLICATE_FACT, "a fact id was asserted twice")
+            state = result[1]
+            try:
+                started = durable_rules_engine.start_action_for_state(handle, state)
+                message = started[1] if started else None
+                while message is not None:
+                    rule_name, ids = _read_message(message, texts)
+                    kind, rule_id = ruleset.actions[rule_name]
+                    if kind == "done":
+                        finished = True
+                    elif (rule_id, ids) not in seen:  # an $or with two true branches fires twice: keep one
+                        seen.add((rule_id, ids))
+                        firings.append(Firing(rule_id, ids))
+                    message = durable_rules_engine.complete_and_start_action(handle, state)
+            except (durable_rules_engine.error, MemoryError) as exc:
+                _abandon(handle, state)
+                raise EngineError(_error_code(exc), f"an action could not run: {exc}") from exc
+            except Exception as exc:
+                _abandon(handle, state)
+                raise EngineError(error_codes.ENGINE_ACTION, f"a rule action failed: {exc!r}") from exc
+        finally:
+            try:
+                durable_rules_engine.delete_state(handle, sid)
+            except durable_rules_engine.error:
+                pass
         if not finished:
             raise EngineError(error_codes.ENGINE_INCOMPLETE, "the evaluation did not reach its end marker")
         return firings
+
+
+def _abandon(handle: int, state: int) -> None:
+    try:
+        durable_rules_engine.abandon_action(handle, state)
+    except durable_rules_engine.error:  # pragma: no cover - nothing pending
+        pass
+
+
+def _read_message(message: str, texts: dict[Any, str]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """(rule name, sorted (alias, fact id) pairs) of one action message ``{"RULE":{"alias":<fact>,…}}``.
+
+    The engine returns each matched fact as the exact text asserted, and every text starts with its id,
+    so the message is read by skipping known texts instead of parsing (a 3 KB loan-file anchor costs
+    ~15 µs to ``json.loads``, per firing). Anything unexpected falls back to ``json.loads``.
+    """
+    try:
+        end = message.index('"', 2)
+        rule_name = message[2:end]
+        pos = end + 3  # '":{'
+        if message[end:pos] != '":{':
+            raise ValueError
+        pairs = []
+        while True:
+            close = message.index('"', pos + 1)
+            alias = message[pos + 1:close]
+            start = close + 2  # '":'
+            if message[pos] != '"' or message[close:start] != '":' or not message.startswith('{"id":"', start):
+                raise ValueError
+            id_end = message.index('"', start + 7)
+            fact_id = message[start + 7:id_end]
+            text = texts.get(fact_id)
+            if text is None or not message.startswith(text, start):
+                raise ValueError
+            pairs.append((alias, fact_id))
+            pos = start + len(text)
+            if message[pos] == ",":
+                pos += 1
+                continue
+            if message[pos:] != "}}":
+                raise ValueError
+            break
+        if not _SAFE_NAME.fullmatch(rule_name) or any('\\' in a for a, _ in pairs):
+            raise ValueError
+        return rule_name, tuple(sorted(pairs))
+    except (ValueError, IndexError):
+        return _parse_message(message)
+
+
+def _parse_message(message: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    data = json.loads(message)
+    rule_name, matched = next(iter(data.items()))
+    if not isinstance(matched, dict):  # a count/cap rule: a list of matches (never compiled here)
+        matched = {f"{i}.{alias}": fact for i, match in enumerate(matched) for alias, fact in match.items()}
+    return rule_name, tuple(sorted((alias, str(fact.get("id"))) for alias, fact in matched.items()))

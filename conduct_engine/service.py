@@ -110,7 +110,7 @@ class CheckService:
         for model in models:
             dump = model.as_fact_dict()  # type: ignore[attr-defined]
             history = self._history(engine, dump, day)
-            result = engine.evaluate(model, context=ctx, history=history, as_of=day)
+            result = engine.evaluate(model, context=ctx, history=history, as_of=day).result()
             results.append(apply_waivers(result, waivers, dump, day))
             dumps.append(dump)
         if self.store is not None:  # returns once committed (group commit with concurrent requests)

@@ -52,8 +52,8 @@ def run_backtest(test: Backtest, models: list[BaseModel], *, as_of: dt.date, con
     baseline, candidate = [], []
     total = len(models)
     for done, model in enumerate(models, 1):
-        baseline.append(test.baseline.evaluate(model, context=ctx, history=indexes[0], as_of=as_of))
-        candidate.append(test.candidate.evaluate(model, context=ctx, history=indexes[1], as_of=as_of))
+        baseline.append(test.baseline.evaluate(model, context=ctx, history=indexes[0], as_of=as_of).result())
+        candidate.append(test.candidate.evaluate(model, context=ctx, history=indexes[1], as_of=as_of).result())
         if on_progress and (done % every == 0 or done == total):
             on_progress(done, total)
     refs = (test.baseline.pack_ref.model_dump(), test.candidate.pack_ref.model_dump())

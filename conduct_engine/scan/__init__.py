@@ -2,7 +2,9 @@
 
 Stages, in order: ``readers`` (rows from files) → ``mapping`` (rows to records, problems listed) →
 ``prepare`` (parse, order by date, window aggregates per record over the whole batch) → ``runner`` /
-``dask_runner`` (fan out to workers, one engine each) → ``checkpoint`` (results stored as they finish)
+``dask_runner`` (fan out to workers, one engine each); when the batch is the whole history, ``parallel`` instead
+routes rows to partitions by the windows' keys (``partition``) and the workers parse, index and evaluate them
+→ ``checkpoint`` (results stored as they finish)
 → ``conduct_engine.reports`` (JSON Lines, CSV, SARIF, JUnit, XLSX, HTML).
 """
 

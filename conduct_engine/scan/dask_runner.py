@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from distributed import Client, WorkerPlugin, as_completed
 
 from conduct_engine.scan.prepare import WorkItem
 from conduct_engine.scan.runner import Sink
-from conduct_engine.scan.worker import WorkerConfig, evaluate_chunk, init_worker
+from conduct_engine.scan.worker import (
+    PartitionDone,
+    PartitionTask,
+    WorkerConfig,
+    evaluate_chunk,
+    evaluate_partition,
+    init_worker,
+)
 
 
 class EnginePlugin(WorkerPlugin):
@@ -27,6 +37,21 @@ def run_dask(address: str, chunks: list[list[WorkItem]], config: WorkerConfig, s
     with Client(address, timeout="30s") as client:
         client.register_plugin(EnginePlugin(config), name=f"conduct-engine-{config.scan_id}")
         futures = [client.submit(evaluate_chunk, chunk, config, pure=False) for chunk in chunks]
+        for future in as_completed(futures):
+            sink(future.result())
+            future.release()
+
+
+def run_dask_partitions(address: str, tasks: list[PartitionTask], config: WorkerConfig,
+                        sink: Callable[[PartitionDone], None]) -> None:
+    """Evaluate partitions on the cluster; each spool is sent as bytes (a remote worker cannot read our disk)."""
+    with Client(address, timeout="30s") as client:
+        client.register_plugin(EnginePlugin(config), name=f"conduct-engine-{config.scan_id}")
+        futures = []
+        for task in tasks:  # one partition's bytes in memory at a time while submitting
+            data = Path(str(task.source)).read_bytes()
+            futures.append(client.submit(evaluate_partition, dataclasses.replace(task, source=data), config,
+                                         pure=False))
         for future in as_completed(futures):
             sink(future.result())
             future.release()

@@ -63,6 +63,17 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
         from conduct_engine.store import Store
         log = Store.open(store_url)
         stored = log.register.history
+    workers = workers or default_workers()
+    if stored is None:  # the batch is the whole history: prepare in parallel, partitioned by the windows' keys
+        from conduct_engine.scan.parallel import run_partitioned
+        plan, checkpoint, resumed = run_partitioned(
+            paths, packs=packs, as_of=as_of, mapping=mapping, mapping_text=mapping_text, context=context,
+            rules_dir=rules_dir, workers=workers, cluster=cluster, resume=resume, on_start=on_start,
+            on_progress=on_progress, store_path=lambda scan_id: store or data_dir() / "scans" / f"{scan_id}.checkpoint")
+        if checkpoint.count() != plan.record_count:  # pragma: no cover - a runner lost work: never report it done
+            raise ScanInputError(f"scan incomplete: {checkpoint.count()} of {plan.record_count} records checked")
+        summary = summarise(plan.header(), checkpoint.results(), plan.problems, packs.standards)
+        return ScanRun(plan, checkpoint, summary, resumed)
     plan = prepare(paths, packs=packs, as_of=as_of, mapping=mapping, mapping_text=mapping_text, context=context,
                    stored=stored)
     path = store or data_dir() / "scans" / f"{plan.scan_id}.checkpoint"
@@ -89,7 +100,6 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
         if on_progress:
             on_progress(len(rows))
 
-    workers = workers or default_workers()
     chunks = chunked(remaining, workers)
     try:
         if cluster:

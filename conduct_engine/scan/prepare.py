@@ -51,11 +51,14 @@ class ScanPlan:
     problems: list[RowProblem] = field(default_factory=list)
     failures: list[FileFailure] = field(default_factory=list)  # files that became unreadable part-way
     stored_history: int = 0  # records from the store added to the batch's history
+    record_count: int = -1  # records checked, when the parent does not hold them (``parallel.py``)
 
     def header(self) -> dict[str, Any]:
         """What the summary says about the scan itself."""
         return {"scan_id": self.scan_id, "inputs": self.inputs, "as_of": self.as_of.isoformat(), "pack": self.pack,
-                "rows": self.rows, "records": len(self.items), "skipped": len(self.problems_by_row()),
+                "rows": self.rows,
+                "records": self.record_count if self.record_count >= 0 else len(self.items),
+                "skipped": len(self.problems_by_row()),
                 "stored_history": self.stored_history, "unreadable_files": [f.as_dict() for f in self.failures]}
 
     def problems_by_row(self) -> list[tuple[str, int]]:

@@ -8,7 +8,15 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from conduct_engine.scan.prepare import WorkItem
-from conduct_engine.scan.worker import Done, WorkerConfig, evaluate_chunk, init_worker
+from conduct_engine.scan.worker import (
+    Done,
+    PartitionDone,
+    PartitionTask,
+    WorkerConfig,
+    evaluate_chunk,
+    evaluate_partition,
+    init_worker,
+)
 
 Sink = Callable[[list[Done]], None]
 
@@ -49,3 +57,21 @@ def run_local(chunks: list[list[WorkItem]], config: WorkerConfig, workers: int, 
                 nxt = next(queue, None)
                 if nxt is not None:
                     pending.add(pool.submit(evaluate_chunk, nxt))
+
+
+def run_partitions(tasks: list[PartitionTask], config: WorkerConfig, workers: int,
+                   sink: Callable[[PartitionDone], None]) -> None:
+    """Evaluate partitions in this process (1 worker) or a pool of ``workers``; ``sink`` gets each as it ends."""
+    if workers <= 1 or len(tasks) <= 1:
+        init_worker(config)
+        for task in tasks:
+            sink(evaluate_partition(task))
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context, initializer=init_worker,
+                             initargs=(config,)) as pool:
+        pending: set[Future[PartitionDone]] = {pool.submit(evaluate_partition, task) for task in tasks}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                sink(future.result())

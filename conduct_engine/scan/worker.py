@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conduct_engine.history import AggregateValue, HistoryIndex
+from conduct_engine.paths import get_path
 from conduct_engine.scan.prepare import WorkItem
 
 Done = tuple[int, str, str, str]  # (seq, key, result JSON, meta JSON)
@@ -71,4 +72,62 @@ def evaluate_chunk(items: list[WorkItem], config: WorkerConfig | None = None) ->
             result = engine.evaluate(item.model, context=ctx, history=FixedAggregates(item.aggregates), as_of=cfg.as_of)
             result.decision_id = decision_id(cfg.scan_id, item.key)
             out.append((item.seq, item.key, result.model_dump_json(), json.dumps(item.meta, ensure_ascii=False)))
+    return out
+
+
+@dataclass(frozen=True)
+class PartitionTask:
+    """One partition to evaluate: its spool (a path, or its bytes for a remote worker) and how to read it."""
+
+    partition: int
+    source: str | bytes
+    sources: tuple[str, ...]  # input files, by the index the spool entries carry
+    mapping: Any  # the scan's Mapping
+    earliest: dict[str, list[tuple[str, str]]]  # the whole batch's two earliest (day, id) per kind
+
+
+@dataclass
+class PartitionDone:
+    """What a worker sends back: compact rows for the checkpoint, the rows it could not parse, the records
+    it skipped because the checkpoint has them (ordinal, key: the parent checks they still match)."""
+
+    rows: list[Done]
+    problems: list[Any]
+    skipped: list[tuple[int, str]]
+    records: int  # valid records this partition evaluated or skipped
+
+
+def evaluate_partition(task: PartitionTask, config: WorkerConfig | None = None) -> PartitionDone:
+    """Index one partition's (already validated) records as its history, and check those it evaluates (in
+    input order; each result depends on the history alone, so the order does not change any result)."""
+    from conduct_engine.facts import record_date
+    from conduct_engine.history import HistoryItem
+    from conduct_engine.scan.partition import read_spool
+    if config is not None and _STATE.get("config") != config:
+        init_worker(config)
+    engine, ctx, cfg = _STATE["engine"], _STATE["context"], _STATE["config"]
+    todo: list[tuple[int, str, int, dict, HistoryItem]] = []
+    history: list[HistoryItem] = []
+    out = PartitionDone([], [], [], 0)
+    for ordinal, evaluate, source, number, _tabular, dump in read_spool(task.source):
+        item = HistoryItem(dump["kind"], dump["id"], record_date(dump["kind"], dump, cfg.as_of), dump)
+        history.append(item)
+        if evaluate == 1:
+            todo.append((ordinal, task.sources[source], number, dump, item))
+        elif evaluate == 2:  # already in the checkpoint
+            out.records += 1
+            out.skipped.append((ordinal, f"{ordinal}:{item.kind}:{item.id}"))
+    index = HistoryIndex(history)
+    index.set_earliest({kind: [(dt.date.fromisoformat(day), rid) for day, rid in first]
+                        for kind, first in task.earliest.items()})
+    with _LOCK:
+        for ordinal, source_name, number, dump, item in todo:
+            key = f"{ordinal}:{item.kind}:{item.id}"
+            result = engine.evaluate_dump(dump, context=ctx, history=index, as_of=cfg.as_of)
+            result.decision_id = decision_id(cfg.scan_id, key)
+            employee = dump.get("employee_id") or get_path(dump, "team.lead_investigator")
+            meta = {"source": source_name, "row": number, "kind": item.kind, "id": item.id,
+                    "branch": dump.get("branch"), "employee_id": employee, "date": item.day.isoformat()}
+            out.rows.append((ordinal, key, result.model_dump_json(), json.dumps(meta, ensure_ascii=False)))
+    out.records += len(todo)
     return out

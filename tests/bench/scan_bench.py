@@ -15,27 +15,76 @@ import json
 import os
 import platform
 import random
+import resource
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from conduct_engine.scan.job import run_scan
-from tests.bench.run_bench import AS_OF, SEED, generate_gifts
+from tests.bench.run_bench import AS_OF, SEED, iter_gifts
+
+
+def _tree_rss_kb() -> int:
+    """Resident memory of this process and all its descendants now (kB, from /proc)."""
+    me = os.getpid()
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+            rss[int(entry)] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [me]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
+class PeakRss:
+    """Samples the resident memory of the scan (parent + workers) every 0.2 s; ``peak_mb`` after ``stop``."""
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak_kb = max(self.peak_kb, _tree_rss_kb())
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        self.peak_kb = max(self.peak_kb, _tree_rss_kb())
+        return round(self.peak_kb / 1024, 1)
 
 
 def _one(path: Path, workers: int, folder: Path, pack: str | None) -> dict:
     marks: dict[str, float] = {}
+    peak = PeakRss()
     start = time.perf_counter()
     run = run_scan([str(path)], as_of=AS_OF, workers=workers, store=folder / f"w{workers}.checkpoint", rules_dir=pack,
                    on_start=lambda total, done: marks.setdefault("fanout", time.perf_counter()))
     end = time.perf_counter()
+    peak_mb = peak.stop()
     records = run.summary["records"]
     run.checkpoint.close(remove=True)
     prepare, evaluate = marks["fanout"] - start, end - marks["fanout"]
     return {"workers": workers, "records": records, "total_s": round(end - start, 2),
             "prepare_s": round(prepare, 2), "evaluate_s": round(evaluate, 2),
             "records_per_s": round(records / (end - start)), "evaluate_records_per_s": round(records / evaluate),
-            "decisions": run.summary["decisions"]}
+            "decisions": run.summary["decisions"], "peak_rss_mb": peak_mb,
+            "parent_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg())}
 
 
 def main() -> None:
@@ -49,16 +98,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         path = folder / "gifts.jsonl"
-        gifts = generate_gifts(random.Random(SEED), args.records)
-        path.write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in gifts), encoding="utf-8")
+        with path.open("w", encoding="utf-8") as fh:  # streamed in blocks: a million records never sit in memory
+            for gift in iter_gifts(random.Random(SEED), args.records):
+                fh.write(json.dumps(gift, ensure_ascii=False) + "\n")
         runs = [_one(path, int(w), folder, args.pack) for w in args.workers.split(",")]
     base = runs[0]["records_per_s"]
     print(f"scan throughput — {args.records:,} gift declarations, as of {AS_OF}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, {dt.date.today()}")
-    print("workers | records/s (total) | prepare s | evaluate s | records/s (fan-out stage) | speed-up vs 1 worker")
+    print("workers | records/s (total) | total s | routing s | evaluate s | records/s (fan-out stage) | "
+          "speed-up vs 1 worker | peak RSS MB (parent + workers) | load average after")
     for r in runs:
-        print(f"{r['workers']:>7} | {r['records_per_s']:>17,} | {r['prepare_s']:>9} | {r['evaluate_s']:>10} | "
-              f"{r['evaluate_records_per_s']:>25,} | {r['records_per_s'] / base:>.2f}x")
+        print(f"{r['workers']:>7} | {r['records_per_s']:>17,} | {r['total_s']:>7} | {r['prepare_s']:>9} | "
+              f"{r['evaluate_s']:>10} | {r['evaluate_records_per_s']:>25,} | {r['records_per_s'] / base:>19.2f}x | "
+              f"{r['peak_rss_mb']:>30,} | {r['load_after']}")
     if len({json.dumps(r["decisions"], sort_keys=True) for r in runs}) != 1:
         raise SystemExit("worker counts disagree on the decisions")
     if args.json:

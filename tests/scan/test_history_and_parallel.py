@@ -66,3 +66,41 @@ def test_one_two_workers_and_dask_give_identical_jsonl(tmp_path, gifts_file):
     lines = one.splitlines()
     assert len(lines) == 601 and json.loads(lines[-1])["summary"]["records"] == 600
     assert len({json.loads(line)["decision_id"] for line in lines[:-1]}) == 600
+
+
+def test_partitioned_scan_equals_the_prepared_scan_with_invalid_rows_and_requires_history(tmp_path):
+    """Regression (merge of issue 12 into issue 13): a partitioned scan numbers records among the *valid* ones,
+    reports the same problems, and decides "history available" (requires_history) on the whole batch, as the
+    unpartitioned ``prepare`` path does — one gift per employee lands each gift alone in its partition."""
+    from conduct_engine.packs.loader import load_packs
+    from conduct_engine.scan.prepare import prepare
+    from conduct_engine.scan.worker import FixedAggregates
+
+    from .conftest import ROOT
+    live = ROOT / "rules"
+    gifts = make_gifts(6, employees=6)
+    for i, gift in enumerate(gifts):  # undeclared gifts seen in expenses: silent without any history at all
+        gift.update(employee_id=f"E-{i:03d}", source="expense", direction="received", form="goods", value_cny=300)
+        gift.pop("declared_at", None)
+    rows = [gifts[0], {"id": "BAD-1", "kind": "gift", "value_cny": "many"}, *gifts[1:4],
+            {"id": "BAD-2", "kind": "gift"}, *gifts[4:]]
+    path = write_jsonl(tmp_path / "mixed.jsonl", rows)
+    run = run_scan([str(path)], as_of=DAY, store=tmp_path / "p.ckpt", rules_dir=str(live), workers=1)
+    try:
+        scanned = [result for result, _ in run.checkpoint.results()]
+        problems = [(p.row, p.column, p.reason) for p in run.plan.problems]
+        assert run.summary["records"] == len(gifts)
+    finally:
+        run.checkpoint.close(remove=True)
+    packs = load_packs(live)
+    plan = prepare([str(path)], packs=packs, as_of=DAY)
+    engine = Engine(packs)
+    expected = {}
+    for item in plan.items:
+        result = engine.evaluate(item.model, history=FixedAggregates(item.aggregates), as_of=DAY)
+        result.decision_id = decision_id(plan.scan_id, item.key)
+        expected[item.seq] = result.model_dump(mode="json")
+    assert plan.scan_id == run.plan.scan_id
+    assert problems == [(p.row, p.column, p.reason) for p in plan.problems] and len(problems) >= 2
+    assert scanned == [expected[seq] for seq in sorted(expected)]
+    assert {v["rule_id"] for r in scanned for v in r["violations"]} >= {"HON-UNDECLARED-GIFT"}
