@@ -13,6 +13,7 @@ A business day is a Monday–Friday that is not a holiday, or a make-up working 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,9 +43,19 @@ class BusinessCalendar:
         sign, lo, hi = (1, a, b) if b >= a else (-1, b, a)
         weeks, rest = divmod((hi - lo).days, 7)
         count = weeks * 5 + sum(1 for i in range(1, rest + 1) if (lo + dt.timedelta(days=i)).weekday() < 5)
-        count -= sum(1 for h in self.holidays if lo < h <= hi and h.weekday() < 5 and h not in self.workdays)
-        count += sum(1 for w in self.workdays if lo < w <= hi and w.weekday() >= 5)
+        off, extra = self._sorted()
+        count -= bisect.bisect_right(off, hi) - bisect.bisect_right(off, lo)
+        count += bisect.bisect_right(extra, hi) - bisect.bisect_right(extra, lo)
         return sign * count
+
+    def _sorted(self) -> tuple[list[dt.date], list[dt.date]]:
+        """The weekday holidays that are not working days, and the weekend working days, each sorted (built once)."""
+        cached = self.__dict__.get("_sorted_days")
+        if cached is None:
+            cached = (sorted(h for h in self.holidays if h.weekday() < 5 and h not in self.workdays),
+                      sorted(w for w in self.workdays if w.weekday() >= 5))
+            object.__setattr__(self, "_sorted_days", cached)
+        return cached
 
     def add_business_days(self, start: dt.date, days: int) -> dt.date:
         """The day ``days`` business days after ``start`` (0 is ``start``): a case's due date."""

@@ -185,9 +185,19 @@ def _networked(agg: Aggregate) -> bool:
     return bool(_network_names(agg))
 
 
-def _network_names(agg: Aggregate) -> set[str]:
+#: id(aggregate) -> (the aggregate, the network names it reads): computed once per aggregate, not per record
+_NAMES_READ: dict[int, tuple[Aggregate, frozenset[str], frozenset[str]]] = {}
+
+
+def _network_names(agg: Aggregate) -> frozenset[str]:
     names = party_network.network_names()
-    return {f.split(".")[0] for f in (*agg.match, *agg.match.values(), *agg.where) if f.split(".")[0] in names}
+    cached = _NAMES_READ.get(id(agg))
+    if cached is not None and cached[0] is agg and cached[1] is names:
+        return cached[2]
+    read = frozenset(f.split(".")[0] for f in (*agg.match, *agg.match.values(), *agg.where)
+                     if f.split(".")[0] in names)
+    _NAMES_READ[id(agg)] = (agg, names, read)
+    return read
 
 
 def _measure(agg: Aggregate, dump: dict) -> Any:
