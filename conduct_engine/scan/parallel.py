@@ -27,12 +27,11 @@ from conduct_engine.packs.model import LoadedPacks
 from conduct_engine.records import parse_context
 from conduct_engine.scan import ScanInputError
 from conduct_engine.scan.checkpoint import Checkpoint
-from conduct_engine.scan.mapping import Mapping, validate
+from conduct_engine.scan.mapping import Mapping
 from conduct_engine.scan.partition import Spool, router_for
-from conduct_engine.scan.prepare import ScanPlan, fingerprint
-from conduct_engine.scan.readers import FileFailure, RowProblem, expand, read_rows
+from conduct_engine.scan.prepare import ScanPlan, fingerprint, valid_rows
+from conduct_engine.scan.readers import expand
 from conduct_engine.scan.worker import PartitionDone, PartitionTask, WorkerConfig
-from conduct_engine.untrusted import Limits
 
 PARTITIONS_PER_WORKER = 8  # small partitions: bounded worker memory, and the workers stay balanced
 
@@ -95,35 +94,18 @@ def _route(plan: ScanPlan, files: list[Path], packs: LoadedPacks, rates: FxTable
            spool: Spool, done: dict[int, str]) -> tuple[int, dict[str, list[tuple[str, str]]]]:
     """Read, map and validate every row as ``prepare`` does, and spool each valid record's dump to its
     partitions; returns the records routed and the batch's two earliest (day, id) per kind."""
-    limits = Limits.load()
     ordinal = 0
     earliest: dict[str, list[tuple[dt.date, str]]] = {}
-    for source, file in enumerate(files):
-        for row in read_rows(file, limits):
-            if isinstance(row, FileFailure):  # SPEC §12: listed with the row where it stopped; other files go on
-                plan.failures.append(row)
-                plan.problems.append(row.as_problem())
-                continue
-            plan.rows += 1
-            if isinstance(row, RowProblem):
-                plan.problems.append(row)
-                continue
-            record, problems = mapping.to_record(row, packs.fx)
-            model = None
-            if record is not None:
-                model, problems = validate(record, row, mapping, rates)
-            plan.problems += problems
-            if model is None:
-                continue
-            dump = model.as_fact_dict()
-            first = earliest.setdefault(dump["kind"], [])
-            first.append((record_date(dump["kind"], dump, plan.as_of), dump["id"]))
-            if len(first) > 2:
-                first.sort()
-                del first[2:]
-            home, copies = router.routes(dump, ordinal)
-            targets = dict.fromkeys(copies, 0)
-            targets[home] = 2 if ordinal in done else 1
-            spool.add(targets, ordinal, [source, row.number, int(row.tabular), dump])
-            ordinal += 1
+    for source, row, model in valid_rows(files, plan, mapping, packs, rates):
+        dump = model.as_fact_dict()  # type: ignore[attr-defined]
+        first = earliest.setdefault(dump["kind"], [])
+        first.append((record_date(dump["kind"], dump, plan.as_of), dump["id"]))
+        if len(first) > 2:
+            first.sort()
+            del first[2:]
+        home, copies = router.routes(dump, ordinal)
+        targets = dict.fromkeys(copies, 0)
+        targets[home] = 2 if ordinal in done else 1
+        spool.add(targets, ordinal, [source, row.number, int(row.tabular), dump])
+        ordinal += 1
     return ordinal, {kind: [(day.isoformat(), rid) for day, rid in sorted(first)] for kind, first in earliest.items()}

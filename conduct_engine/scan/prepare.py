@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +78,31 @@ def fingerprint(files: list[Path], extra: MappingABC[str, Any]) -> str:
     return digest.hexdigest()[:32]
 
 
+def valid_rows(files: list[Path], plan: ScanPlan, mapping: Mapping, packs: LoadedPacks, rates: FxTable
+               ) -> Iterator[tuple[int, Row, BaseModel]]:
+    """Read, map and validate every row of ``files``: (file index, row, model) for each valid record; unreadable
+    files, row problems and mapping or validation problems go to ``plan`` in row order (SPEC §12: a file that
+    fails is listed with the row where it stopped, and the other files go on)."""
+    limits = Limits.load()
+    for source, path in enumerate(files):
+        for row in read_rows(path, limits):
+            if isinstance(row, FileFailure):
+                plan.failures.append(row)
+                plan.problems.append(row.as_problem())
+                continue
+            plan.rows += 1
+            if isinstance(row, RowProblem):
+                plan.problems.append(row)
+                continue
+            record, problems = mapping.to_record(row, packs.fx)
+            model = None
+            if record is not None:
+                model, problems = validate(record, row, mapping, rates)
+            plan.problems += problems
+            if model is not None:
+                yield source, row, model
+
+
 def prepare(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, mapping: Mapping | None = None,
             mapping_text: str = "", context: Any = None,
             stored: Callable[[set[str], dt.date, dt.date], list[HistoryItem]] | None = None) -> ScanPlan:
@@ -91,24 +116,8 @@ def prepare(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, mapping: Ma
     mapping = mapping or Mapping.identity_mapping()
     ctx = parse_context(context, lenient=True) if context is not None else None
     rates = FxTable.of(packs.fx, ctx)  # the pack's table under the reference data's dated fx_rates
-    parsed: list[tuple[Row, BaseModel]] = []
-    limits = Limits.load()
-    for path in files:
-        for row in read_rows(path, limits):
-            if isinstance(row, FileFailure):  # SPEC §12: listed with the row where it stopped; other files go on
-                plan.failures.append(row)
-                plan.problems.append(row.as_problem())
-                continue
-            plan.rows += 1
-            if isinstance(row, RowProblem):
-                plan.problems.append(row)
-                continue
-            record, problems = mapping.to_record(row, packs.fx)
-            if record is not None:
-                model, problems = validate(record, row, mapping, rates)
-                if model is not None:
-                    parsed.append((row, model))
-            plan.problems += problems
+    parsed: list[tuple[Row, BaseModel]] = [(row, model) for _, row, model in valid_rows(files, plan, mapping, packs,
+                                                                                         rates)]
     history: list[HistoryItem] = []
     dumps = []
     for _, model in parsed:
