@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from api.console import i18n
 from api.console.session import ConsoleError, ConsoleUser
 from conduct_engine import error_codes
-from conduct_engine.cases.lifecycle import Actor, CaseError
+from conduct_engine.cases.lifecycle import Actor, CaseError, act_as
 from conduct_engine.store import Case, CaseNotFound, Change, Store
 
 i18n.add({
@@ -82,14 +82,8 @@ def visible(store: Store, case_id: str, user: ConsoleUser) -> tuple[Case, Actor]
 def act(store: Store, case_id: str, user: ConsoleUser, verb: str,
         action: Callable[[Case, Actor], Change]) -> Case:
     """Apply one lifecycle action; a 403 is the error page, a 409 or 422 a :class:`Refused` for the case page."""
-    actor = actor_of(user, store)
-
-    def change(case: Case) -> Change:
-        if not actor.can_see(case):
-            raise CaseError(404, error_codes.CASE_NOT_FOUND, "")
-        return action(case, actor)
     try:
-        return store.cases.act(case_id, change)
+        return act_as(store.cases, case_id, actor_of(user, store), action)
     except CaseNotFound:
         raise ConsoleError(404, "error.404", user) from None
     except CaseError as exc:

@@ -21,7 +21,7 @@ from api.errors import InputError
 from api.schemas import COMMON_RESPONSES, AsOf, error_responses
 from conduct_engine import error_codes
 from conduct_engine.cases import lifecycle
-from conduct_engine.cases.lifecycle import Actor, CaseError
+from conduct_engine.cases.lifecycle import Actor, CaseError, act_as
 from conduct_engine.cases.quality import rule_quality
 from conduct_engine.dates import today
 from conduct_engine.store import Case, CaseNotFound, CaseQuery, Change, Store
@@ -52,14 +52,8 @@ def _not_found(case_id: str) -> CaseHTTPError:
 
 
 def _act(store: Store, case_id: str, caller: Principal, action: Callable[[Case, Actor], Change]) -> Case:
-    actor = _actor(caller)
-
-    def change(case: Case) -> Change:
-        if not actor.can_see(case):
-            raise CaseError(404, error_codes.CASE_NOT_FOUND, "")
-        return action(case, actor)
     try:
-        return store.cases.act(case_id, change)
+        return act_as(store.cases, case_id, _actor(caller), action)
     except CaseNotFound:
         raise _not_found(case_id) from None
     except CaseError as exc:

@@ -9,7 +9,7 @@ its log event); a forbidden one raises :class:`CaseError` (403, 404, 409 or 422)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,3 +177,14 @@ def acknowledge(case: Case, actor: Actor) -> Change:
     if case.acknowledged_at is not None:
         raise _conflict(case, "acknowledge", f"already acknowledged at {case.acknowledged_at.isoformat()}")
     return Change(updates={"acknowledged_at": now()}, events=[_event(case, "acknowledged", actor)])
+
+
+def act_as(cases: Any, case_id: str, actor: Actor, action: Callable[[Case, Actor], Change]) -> Case:
+    """Apply ``action`` to a case as ``actor`` through the store's ``cases.act`` (one transaction); a case the
+    actor may not see is refused as not found (CaseError 404), so its existence is not revealed."""
+
+    def change(case: Case) -> Change:
+        if not actor.can_see(case):
+            raise CaseError(404, error_codes.CASE_NOT_FOUND, "")
+        return action(case, actor)
+    return cases.act(case_id, change)

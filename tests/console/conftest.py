@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -113,3 +114,18 @@ def browser() -> Iterator[object]:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         yield chromium
         chromium.close()
+
+
+def declare_gift(page: Any, *, employee: str, form: str, value: str, branch: str | None = None,
+                 counterparty: str | None = None, occurred_on: str = "2026-11-20") -> None:
+    """Fill the Declare page's gift form as a person would (labels in Chinese) and submit it."""
+    page.get_by_label("员工编号").fill(employee)
+    if branch is not None:
+        page.get_by_label("机构代码").fill(branch)
+    page.get_by_label("发生日期").fill(occurred_on)
+    page.get_by_label("收受或给予").select_option("received")
+    page.get_by_label("礼品形式").select_option(form)
+    page.get_by_label("价值（元）").fill(value)
+    if counterparty is not None:
+        page.get_by_label("对方名称").fill(counterparty)
+    page.get_by_role("button", name="提交").click()

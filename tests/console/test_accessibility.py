@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-from .conftest import Console
+from .conftest import Console, declare_gift
 
 pytestmark = pytest.mark.slow
 #: checked whatever impact axe gives them (heading order is "moderate" in axe, but SPEC §11's readers need it)
@@ -28,12 +28,7 @@ def _problems(page: Any) -> list[str]:
 
 def _declare(page: Any, server: Console) -> str:
     page.goto(f"{server.base}/ui/declare")
-    page.get_by_label("员工编号").fill("E-100")
-    page.get_by_label("发生日期").fill("2026-11-20")
-    page.get_by_label("收受或给予").select_option("received")
-    page.get_by_label("礼品形式").select_option("shopping_card")
-    page.get_by_label("价值（元）").fill("2000")
-    page.get_by_role("button", name="提交").click()
+    declare_gift(page, employee="E-100", form="shopping_card", value="2000")
     return str(page.url)
 
 
@@ -64,12 +59,7 @@ def _a_case(page: Any, server: Console) -> str:
     """A review case (a gift of goods worth 900 yuan declared by another key), its page with a refusal shown."""
     from conduct_engine.store import CaseQuery
     page.goto(f"{server.base}/ui/declare")
-    page.get_by_label("员工编号").fill("E-777")
-    page.get_by_label("发生日期").fill("2026-11-20")
-    page.get_by_label("收受或给予").select_option("received")
-    page.get_by_label("礼品形式").select_option("goods")
-    page.get_by_label("价值（元）").fill("900")
-    page.get_by_role("button", name="提交").click()
+    declare_gift(page, employee="E-777", form="goods", value="900")
     decision_id = str(page.url).rsplit("/", 1)[1]
     case = next(c for c in server.store.cases.all(CaseQuery()) if c.decision_id == decision_id)
     return f"{server.base}/ui/cases/{case.id}"

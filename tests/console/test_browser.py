@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-from .conftest import Console
+from .conftest import Console, declare_gift
 
 JS = pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
 pytestmark = pytest.mark.slow
@@ -43,14 +43,8 @@ def test_submitter_declares_a_shopping_card_and_reads_the_remedy_in_both_languag
     page = _page(browser, js)
     _signin(page, server, "submitter", "/ui/declare")
     assert page.url.endswith("/ui/declare")
-    page.get_by_label("员工编号").fill("E-100")
-    page.get_by_label("机构代码").fill("SH-001")
-    page.get_by_label("发生日期").fill("2026-11-20")
-    page.get_by_label("收受或给予").select_option("received")
-    page.get_by_label("礼品形式").select_option("shopping_card")
-    page.get_by_label("价值（元）").fill("2000")
-    page.get_by_label("对方名称").fill("上海某贸易公司")
-    page.get_by_role("button", name="提交").click()
+    declare_gift(page, employee="E-100", branch="SH-001", form="shopping_card", value="2000",
+                 counterparty="上海某贸易公司")
 
     assert "/ui/decisions/" in page.url
     verdict = page.locator(".verdict")

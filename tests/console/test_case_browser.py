@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Console
+from .conftest import Console, declare_gift
 from .test_browser import JS, _page, _shot, _signin
 
 pytestmark = pytest.mark.slow
@@ -18,14 +18,7 @@ pytestmark = pytest.mark.slow
 
 def _declare_review_gift(page: Any, server: Console) -> str:
     page.goto(f"{server.base}/ui/declare")
-    page.get_by_label("员工编号").fill("E-100")
-    page.get_by_label("机构代码").fill("SH-001")
-    page.get_by_label("发生日期").fill("2026-11-20")
-    page.get_by_label("收受或给予").select_option("received")
-    page.get_by_label("礼品形式").select_option("goods")
-    page.get_by_label("价值（元）").fill("900")
-    page.get_by_label("对方名称").fill("上海某贸易公司")
-    page.get_by_role("button", name="提交").click()
+    declare_gift(page, employee="E-100", branch="SH-001", form="goods", value="900", counterparty="上海某贸易公司")
     assert "/ui/decisions/" in page.url
     assert "需审批" in page.locator(".verdict").inner_text()
     return str(page.url).rsplit("/", 1)[1]
