@@ -220,7 +220,7 @@ class Engine:
         """Stages window + facts for one record's dump: aggregates, derived values, then the facts in assertion order."""
         kind = dump["kind"]
         net = network.resolver(ctx)
-        dump = network.annotate(dump, net)  # who is behind the counterparty (SPEC §3.5), before windows and facts
+        dump = history.annotate(dump, net)  # who is behind the counterparty (SPEC §3.5), before windows and facts
         own_date = record_date(kind, dump, as_of)
         aggregates = {name: value for name, agg in self.packs.aggregates.items() if kind in agg.applies_to
                       and (value := history.aggregate(name, agg, kind, dump, own_date, network=net)) is not None}

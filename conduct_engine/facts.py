@@ -27,6 +27,7 @@ from conduct_engine.paths import get_path
 from conduct_engine.records import registry
 
 MAX_TEXT_BYTES = 60_000
+_MAX_TEXT_CHARS = MAX_TEXT_BYTES // 4  # a text of at most this many characters is within the bytes (UTF-8: ≤ 4 each)
 
 
 def record_date(kind: str, dump: dict, as_of: dt.date) -> dt.date:
@@ -58,7 +59,7 @@ def _convert(schema: FactSchema, data: dict, prefix: str, omitted: list[str], wh
                 else _plain(value, omitted, f"{where}{path}")
         elif ftype is not None and ftype.kind in ("date", "datetime") and isinstance(value, str):
             out[key] = day_number(value)
-        elif isinstance(value, str) and len(value.encode("utf-8")) > MAX_TEXT_BYTES:
+        elif isinstance(value, str) and len(value) > _MAX_TEXT_CHARS and len(value.encode("utf-8")) > MAX_TEXT_BYTES:
             omitted.append(f"{where}{path}")
         else:
             out[key] = value
@@ -73,12 +74,10 @@ def _plain(value: Any, omitted: list[str], where: str) -> Any:
 
 def _fact(fact_type: str, data: dict, fact_id: str, omitted: list[str], where: str) -> dict:
     schema = catalog()[fact_type]
-    fact = _convert(schema, data, "", omitted, where)
-    if "id" in fact:
-        fact["_id"] = fact.pop("id")
-    fact["t"] = fact_type
-    fact["id"] = fact_id
-    return fact
+    converted = _convert(schema, data, "", omitted, where)
+    if "id" in converted:
+        converted["_id"] = converted.pop("id")
+    return {"id": fact_id, "t": fact_type, **converted}  # the id first: the adapter splices the session id in
 
 
 def _split_children(fact_type: str, dump: dict) -> tuple[dict, list[tuple[str, str | None, list[dict]]]]:
@@ -109,7 +108,7 @@ def _team_facts(team: dict, roles: Mapping[str, str]) -> list[dict]:
         people = team.get(field_name)
         for person in people if isinstance(people, list) else [people] if people else []:
             index = len(facts)
-            facts.append({"t": "team_member", "id": f"team_member#{index}", "employee_id": person, "role": role,
+            facts.append({"id": f"team_member#{index}", "t": "team_member", "employee_id": person, "role": role,
                           "index": index, "position": index + 1})
     return facts
 
@@ -134,7 +133,7 @@ def record_facts(kind: str, dump: dict, *, as_of: dt.date, own_date: dt.date,
             out.originals[fact["id"]] = {k: v for k, v in fact.items() if k not in ("t", "id")}
     if "network_client" in wanted:  # the clients behind the counterparty (SPEC §3.5), nearest first
         for item in client_facts(dump):
-            fact = {"t": "network_client", "id": f"network_client#{item['index']}", **item}
+            fact = {"id": f"network_client#{item['index']}", "t": "network_client", **item}
             out.facts.append(fact)
             out.originals[fact["id"]] = item
     anchor = _fact(kind, rest, "record", out.omitted_texts, "")

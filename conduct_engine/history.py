@@ -54,6 +54,9 @@ class HistoryIndex:
         self._index: dict[tuple[str, int], dict[tuple, tuple[list[int], list[tuple[int, float, str]]]]] = {}
         self._networks: dict[int, party_network.Resolver] = {}  # keeps the resolvers indexed with alive
         self._earliest: dict[str, list[tuple[dt.date, str]]] = {}  # kind -> its two earliest (day, id)
+        #: (id(dump), id(resolver)) -> (dump, resolver, the dump annotated with its party networks), for the
+        #: records held: each is resolved once, however many windows read it (and when it is checked itself)
+        self._annotated: dict[tuple[int, int], tuple[dict, party_network.Resolver, dict]] = {}
         for item in items:
             self._by_kind[item.kind].append(item)
 
@@ -84,12 +87,29 @@ class HistoryIndex:
             earliest = self._earliest[kind] = items[:2]
         return any(item_id != own_id and (day is None or item_day <= day) for item_day, item_id in earliest)
 
+    def annotate(self, dump: dict, net: party_network.Resolver) -> dict:
+        """``network.annotate(dump, net)``, computed once for a record this index holds (a scan checks the
+        records of its own history)."""
+        hit = self._annotated.get((id(dump), id(net)))
+        if hit is not None and hit[0] is dump and hit[1] is net:
+            return hit[2]
+        return party_network.annotate(dump, net)
+
+    def _annotate_held(self, dump: dict, net: party_network.Resolver) -> dict:
+        key = (id(dump), id(net))
+        hit = self._annotated.get(key)
+        if hit is not None and hit[0] is dump and hit[1] is net:
+            return hit[2]
+        out = party_network.annotate(dump, net)
+        self._annotated[key] = (dump, net, out)
+        return out
+
     def _build(self, name: str, agg: Aggregate, net: party_network.Resolver
                ) -> dict[tuple, tuple[list[int], list[tuple[int, Any, str]]]]:
         groups: dict[tuple, list[tuple[int, Any, str]]] = defaultdict(list)
         networked = _networked(agg)
         for item in self._by_kind.get(agg.over, ()):
-            dump = party_network.annotate(item.dump, net) if networked else item.dump
+            dump = self._annotate_held(item.dump, net) if networked else item.dump
             if not _passes(agg, dump):
                 continue
             key = tuple(get_path(dump, f) for f in agg.match)
@@ -112,52 +132,65 @@ class HistoryIndex:
         """The history rows in a record's window, as (day ordinal, value, record id) in date order; None when
         a key field of the record is missing, or when the aggregate requires history and none was available.
         What :meth:`aggregate` totals (and ``explain`` lists); ``network`` resolves parties (SPEC §3.5)."""
+        window = self._window(name, agg, kind, dump, day, network)
+        return None if window is None else window[0]
+
+    def _window(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date,
+                network: party_network.Resolver | None) -> tuple[list[tuple[int, Any, str]], dict] | None:
+        """(the window's rows, the record as the aggregate reads it), or None (see :meth:`window_rows`)."""
         net = network if network is not None else party_network.resolver(None)
-        own_id = dump.get("id") if kind == agg.over else None
+        plan = _plan(agg)
+        same_kind = kind == agg.over
+        own_id = dump.get("id") if same_kind else None
         if agg.requires_history and not self.has_history(agg.over, own_id, day + dt.timedelta(days=agg.after_days)):
             return None
-        dump = resolved(agg, dump, net)
-        parts = [get_path(dump, rec_field) for rec_field in agg.match.values()]
+        if plan.networked and not any(n in dump for n in plan.network_names):
+            dump = party_network.annotate(dump, net)
+        parts = [get_path(dump, rec_field) for rec_field in plan.record_fields]
         if any(p is None or p == [] for p in parts):
             return None
-        keys = set(itertools.product(*[p if isinstance(p, list) else [p] for p in parts]))
+        if agg.over not in self._by_kind:  # no history of that kind at all: an empty window
+            return [], dump
         index = self._index.get((name, id(net)))
         if index is None or self._networks.get(id(net)) is not net:
             index = self._build(name, agg, net)
         today = day.toordinal()
-        own_id = dump.get("id")
+        high, low = today + agg.after_days, today - agg.within_days
+        if all(not isinstance(p, list) for p in parts):  # one key: the common case
+            keys: Iterable[tuple] = (tuple(parts),)
+        else:
+            keys = sorted(set(itertools.product(*[p if isinstance(p, list) else [p] for p in parts])), key=str)
         rows: list[tuple[int, Any, str]] = []
-        for key in sorted(keys, key=str):
-            days, key_rows = index.get(key, ([], []))
-            hi = bisect.bisect_right(days, today + agg.after_days)
-            lo = bisect.bisect_right(days, today - agg.within_days)
-            rows += [r for r in key_rows[lo:hi] if not (kind == agg.over and r[2] == own_id)]
-        return rows
+        for key in keys:
+            found = index.get(key)
+            if found is None:
+                continue
+            days, key_rows = found
+            selected = key_rows[bisect.bisect_right(days, low):bisect.bisect_right(days, high)]
+            rows += [r for r in selected if r[2] != own_id] if same_kind else selected
+        return rows, dump
 
     def aggregate(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date,
                   network: party_network.Resolver | None = None) -> AggregateValue | None:
         """The aggregate for a record (None when a key field of the record is missing, or when the aggregate
         requires history and none was available); ``network`` resolves parties (SPEC §3.5) for network keys."""
-        rows = self.window_rows(name, agg, kind, dump, day, network)
-        if rows is None:
+        window = self._window(name, agg, kind, dump, day, network)
+        if window is None:
             return None
-        dump = resolved(agg, dump, network if network is not None else party_network.resolver(None))
-        today = day.toordinal()
+        rows, dump = window
         if agg.latest:
+            today = day.toordinal()
             earlier = [r for r in rows if r[0] <= today]
             if not earlier:
                 return None
             last = max(earlier, key=lambda r: (r[0], r[2]))
             return AggregateValue(float((dt.date.fromordinal(last[0]) - EPOCH).days), [last[2]])
         own = own_value(agg, kind, dump)
-        values = [r[1] for r in rows] + ([own] if own is not None else [])
         if agg.count_distinct:
-            total = float(len(set(values)))
+            total = float(len({r[1] for r in rows} | ({own} if own is not None else set())))
         else:
-            total = round(float(sum(values)), 2)
-        ids = sorted({r[2] for r in rows})
-        return AggregateValue(total, ids)
-
+            total = round(float(sum(r[1] for r in rows) + (own if own is not None else 0.0)), 2)
+        return AggregateValue(total, sorted({r[2] for r in rows}) if rows else [])
 
 
 @dataclass(frozen=True)
@@ -175,29 +208,40 @@ def own_value(agg: Aggregate, kind: str, dump: dict) -> Any:
 
 def resolved(agg: Aggregate, dump: dict, net: party_network.Resolver) -> dict:
     """The record as the aggregate reads it: annotated with its party network when the aggregate is keyed by one."""
-    if _networked(agg) and not any(name in dump for name in _network_names(agg)):
+    plan = _plan(agg)
+    if plan.networked and not any(name in dump for name in plan.network_names):
         return party_network.annotate(dump, net)
     return dump
 
 
 def _networked(agg: Aggregate) -> bool:
     """Whether the aggregate is keyed by a party network (``network.key``), so records must be resolved."""
-    return bool(_network_names(agg))
+    return _plan(agg).networked
 
 
-#: id(aggregate) -> (the aggregate, the network names it reads): computed once per aggregate, not per record
-_NAMES_READ: dict[int, tuple[Aggregate, frozenset[str], frozenset[str]]] = {}
+@dataclass(frozen=True)
+class _Plan:
+    """What an aggregate reads, worked out once per aggregate (not per record)."""
+
+    network_names: frozenset[str]  # the network names (``network``, ``payee_network``) its key or filter reads
+    networked: bool
+    record_fields: tuple[str, ...]  # the record's fields its key is read from, in key order
 
 
-def _network_names(agg: Aggregate) -> frozenset[str]:
+#: id(aggregate) -> (the aggregate, the registry's network names, its plan)
+_PLANS: dict[int, tuple[Aggregate, frozenset[str], _Plan]] = {}
+
+
+def _plan(agg: Aggregate) -> _Plan:
     names = party_network.network_names()
-    cached = _NAMES_READ.get(id(agg))
+    cached = _PLANS.get(id(agg))
     if cached is not None and cached[0] is agg and cached[1] is names:
         return cached[2]
     read = frozenset(f.split(".")[0] for f in (*agg.match, *agg.match.values(), *agg.where)
                      if f.split(".")[0] in names)
-    _NAMES_READ[id(agg)] = (agg, names, read)
-    return read
+    plan = _Plan(read, bool(read), tuple(agg.match.values()))
+    _PLANS[id(agg)] = (agg, names, plan)
+    return plan
 
 
 def _measure(agg: Aggregate, dump: dict) -> Any:

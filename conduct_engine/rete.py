@@ -14,8 +14,9 @@ See ../shared/reference/durable_rules.md. What this adapter guarantees:
 - a sentinel fact closes every evaluation: if its catch-all action did not run, or the engine raised
   (codes 302/303/304/314/204, MemoryError), the evaluation fails with ``EngineError``, which the engine
   turns into an ``engine_error`` finding — never a pass;
-- numbers are serialised without exponents (the engine's parser rejects ``1e-05``): floats are checked
-  while the facts are walked for the property limit, and only a batch holding one is rewritten.
+- numbers are serialised without exponents (the engine's parser rejects ``1e-05``) and no fact holds more
+  properties than the engine can: both are read off each fact's JSON text (``_encode_batch``), which is
+  written once per fact, and only a batch holding an exponent is rewritten.
 """
 
 from __future__ import annotations
@@ -39,7 +40,23 @@ PATCH_TAG = "conductfix1"
 SENTINEL_TYPE = "__end__"
 _ERROR_CODE = re.compile(r"error code: (\d+)")
 _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
-_SAFE_NAME = re.compile(r"[^\"\\]+")  # rule and alias names the fast message reader can take verbatim
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)  # CPython's C encoder (not in the typeshed stubs)
+_C_ENCODER = (_MAKE_ENCODER(None, _not_json, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+              if _MAKE_ENCODER is not None else None)
+
+
+def _encode_fact(fact: dict) -> str:
+    """A fact's JSON text as ``_ENCODE`` writes it, through a C encoder made once (``JSONEncoder.encode`` makes
+    one per call)."""
+    if _C_ENCODER is None:  # pragma: no cover - CPython always has it
+        return _ENCODE(fact)
+    return "".join(_C_ENCODER(fact, 0))
 
 
 def engine_version() -> str:
@@ -141,6 +158,37 @@ def _count_properties(fact: dict) -> int:
     return _walk(fact)[0]
 
 
+def _encode_batch(facts: list[dict], sid: str) -> list[str]:
+    """Each fact's JSON text with the session id, then the sentinel's (the engine reads ``sid`` in every fact).
+
+    A fact whose first key is ``id`` (the engine's facts are built that way) is encoded once and the ``sid``
+    spliced before its closing brace; the guard-rails are read off that text: it has no more keys than colons,
+    so a text with at most ``MAX_PROPERTIES`` colons is within the property limit, and a float serialises with
+    an exponent only as ``e-``/``e+``, so a text without either has none. Only a text that fails a cheap check
+    is walked exactly (and a batch holding an exponent rewritten)."""
+    tail = f',"sid":"{sid}"}}'
+    texts: list[str] = []
+    exponent = False
+    for fact in facts:
+        text = _encode_fact(fact)
+        if text.count(":") > MAX_PROPERTIES or "e-" in text or "e+" in text:
+            count, has_exponent = _walk(fact)
+            if count > MAX_PROPERTIES:
+                raise EngineError(error_codes.ENGINE_TOO_MANY_PROPERTIES, f"fact {fact.get('id')!r} has more than "
+                                  f"{MAX_PROPERTIES} properties, beyond what the engine can hold")
+            exponent = exponent or has_exponent
+        if "sid" in fact or next(iter(fact), None) != "id":  # the id first in every text: the fast reader needs it
+            text = _ENCODE({"id": fact["id"], **fact, "sid": sid} if "id" in fact else {**fact, "sid": sid})
+        else:
+            text = text[:-1] + tail
+        texts.append(text)
+    texts.append(f'{{"id":"__end__","t":"{SENTINEL_TYPE}","sid":"{sid}"}}')
+    if exponent:  # rare: only then rewrite numbers (the engine cannot parse 1e-05)
+        batch = [{"id": fact["id"], **fact, "sid": sid} if "id" in fact else {**fact, "sid": sid} for fact in facts]
+        texts = [_ENCODE(_clean(fact)) for fact in batch] + texts[-1:]
+    return texts
+
+
 def _error_code(exc: BaseException) -> str:
     match = _ERROR_CODE.search(str(exc))
     return f"E{match.group(1)}" if match else type(exc).__name__
@@ -190,25 +238,14 @@ class ReteEngine:
         """Assert ``facts`` (children first, anchor, then the sentinel is added) in one session."""
         ruleset = self._rulesets[name]
         sid = f"s{next(self._sids)}"
-        exponent = False
-        for fact in facts:
-            count, has_exponent = _walk(fact)
-            if count > MAX_PROPERTIES:
-                raise EngineError(error_codes.ENGINE_TOO_MANY_PROPERTIES, f"fact {fact.get('id')!r} has more than "
-                                  f"{MAX_PROPERTIES} properties, beyond what the engine can hold")
-            exponent = exponent or has_exponent
-        # the id first in every fact's text: the fast reader of the engine's messages relies on it
-        batch = [{"id": fact["id"], **fact, "sid": sid} if "id" in fact else {**fact, "sid": sid} for fact in facts]
-        batch.append({"id": "__end__", "t": SENTINEL_TYPE, "sid": sid})
-        if exponent:  # rare: only then rewrite numbers (the engine cannot parse 1e-05)
-            batch = [_clean(f) for f in batch]
         try:
-            encoded = [_ENCODE(fact) for fact in batch]
+            encoded = _encode_batch(facts, sid)
         except ValueError as exc:  # NaN or infinity
             raise EngineError(error_codes.ENGINE_NORMALISE, f"a number cannot be asserted: {exc}") from None
         except TypeError as exc:  # a value JSON cannot hold
             raise EngineError(error_codes.ENGINE_NORMALISE, f"a fact cannot be asserted: {exc}") from None
-        texts = {fact.get("id"): text for fact, text in zip(batch, encoded, strict=True)}
+        texts = {fact.get("id"): text for fact, text in zip(facts, encoded, strict=False)}
+        texts["__end__"] = encoded[-1]
         payload = "[" + ",".join(encoded) + "]"
         with self._lock:
             return self._run(ruleset, sid, payload, texts)
@@ -272,14 +309,14 @@ def _read_message(message: str, texts: dict[Any, str]) -> tuple[str, tuple[tuple
         end = message.index('"', 2)
         rule_name = message[2:end]
         pos = end + 3  # '":{'
-        if message[end:pos] != '":{':
+        if not message.startswith('":{', end) or "\\" in rule_name:
             raise ValueError
         pairs = []
         while True:
             close = message.index('"', pos + 1)
             alias = message[pos + 1:close]
             start = close + 2  # '":'
-            if message[pos] != '"' or message[close:start] != '":' or not message.startswith('{"id":"', start):
+            if message[pos] != '"' or not message.startswith('":{"id":"', close) or "\\" in alias:
                 raise ValueError
             id_end = message.index('"', start + 7)
             fact_id = message[start + 7:id_end]
@@ -291,12 +328,10 @@ def _read_message(message: str, texts: dict[Any, str]) -> tuple[str, tuple[tuple
             if message[pos] == ",":
                 pos += 1
                 continue
-            if message[pos:] != "}}":
+            if len(message) != pos + 2 or not message.endswith("}}"):
                 raise ValueError
             break
-        if not _SAFE_NAME.fullmatch(rule_name) or any('\\' in a for a, _ in pairs):
-            raise ValueError
-        return rule_name, tuple(sorted(pairs))
+        return rule_name, tuple(pairs) if len(pairs) == 1 else tuple(sorted(pairs))
     except (ValueError, IndexError):
         return _parse_message(message)
 

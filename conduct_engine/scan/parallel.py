@@ -1,16 +1,20 @@
-"""A scan prepared in parallel: read and route rows in the parent, parse + history + evaluate per partition.
+"""A scan prepared in parallel: the parent reads rows; the workers parse, validate and route them, then
+index each partition as its history and evaluate it.
 
-The parent reads every row, maps and validates it exactly as ``prepare`` does (the reference data's dated
-fx rates; the same problems, in row order) and appends the record's dump to the spool of its partition
-(``partition.py``); it keeps no record in memory. Workers take a partition each, index it as its history
-and check its records; their compact rows go to the checkpoint in one transaction per partition. Used
-whenever the scan's history is the batch alone (with the store's history, the parent's ``prepare`` computes
-the windows, as before).
+Stage 1 (``routing.py``): the parent reads every row (a JSON Lines row as its text) and sends chunks to the
+workers, which map and validate each row exactly as ``prepare`` does (the reference data's dated fx rates;
+the same problems) and say where each valid record goes; the parent takes the chunks back in the order it
+sent them, numbers the valid records and appends each record's dump to the spool of its partitions
+(``partition.py``); it keeps no record in memory. Stage 2: workers take a partition each, index it as its
+history and check its records; their compact rows go to the checkpoint in one transaction per partition.
+Both stages run on one pool (each worker builds its engine once). Used whenever the scan's history is the
+batch alone (with the store's history, the parent's ``prepare`` computes the windows, as before).
 
-Validating in the parent keeps every result and id equal to the unpartitioned scan's: a record's position
+Numbering in the parent keeps every result and id equal to the unpartitioned scan's: a record's position
 (its checkpoint key and derived decision id) is its place among the *valid* records in input order, as in
-``prepare``; and whether history was available at all (``requires_history`` windows) is decided on the
-whole batch, whose earliest records per kind go to every partition.
+``prepare``, and problems are listed in row order; whether history was available at all
+(``requires_history`` windows) is decided on the whole batch, whose earliest records per kind go to every
+partition.
 """
 
 from __future__ import annotations
@@ -21,17 +25,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conduct_engine.facts import record_date
-from conduct_engine.fx import FxTable
 from conduct_engine.packs.model import LoadedPacks
-from conduct_engine.records import parse_context
 from conduct_engine.scan import ScanInputError
 from conduct_engine.scan.checkpoint import Checkpoint
 from conduct_engine.scan.mapping import Mapping
-from conduct_engine.scan.partition import Spool, router_for
-from conduct_engine.scan.prepare import ScanPlan, fingerprint, valid_rows
+from conduct_engine.scan.partition import Router, Spool, router_for
+from conduct_engine.scan.prepare import ScanPlan, fingerprint
 from conduct_engine.scan.readers import expand
-from conduct_engine.scan.worker import PartitionDone, PartitionTask, WorkerConfig
+from conduct_engine.scan.routing import chunks
+from conduct_engine.scan.runner import ordered, run_partitions, worker_pool
+from conduct_engine.scan.worker import PartitionDone, PartitionTask, WorkerConfig, route_rows
+from conduct_engine.untrusted import Limits
 
 PARTITIONS_PER_WORKER = 8  # small partitions: bounded worker memory, and the workers stay balanced
 
@@ -54,10 +58,11 @@ def run_partitioned(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, map
         done = checkpoint.done()
         mapping = mapping or Mapping.identity_mapping()
         router = router_for(packs, max(1, workers) * PARTITIONS_PER_WORKER)
-        with tempfile.TemporaryDirectory(prefix="spool-", dir=path.parent) as tmp:
+        config = WorkerConfig(rules_dir, context, as_of, plan.scan_id)
+        with tempfile.TemporaryDirectory(prefix="spool-", dir=path.parent) as tmp, \
+                worker_pool(config, 1 if cluster else workers) as pool:
             spool = Spool(Path(tmp), router.partitions)
-            ctx = parse_context(context, lenient=True) if context is not None else None
-            routed, earliest = _route(plan, files, packs, FxTable.of(packs.fx, ctx), mapping, router, spool, done)
+            routed, earliest = _route(plan, files, mapping, router, spool, done, pool, max(1, workers))
             parts = spool.close()
             checkpoint.put("total", str(routed))
             if on_start:
@@ -74,14 +79,12 @@ def run_partitioned(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, map
                 if on_progress:
                     on_progress(len(part.rows))
 
-            config = WorkerConfig(rules_dir, context, as_of, plan.scan_id)
             plan.record_count = 0
             if cluster:
                 from conduct_engine.scan.dask_runner import run_dask_partitions
                 run_dask_partitions(cluster, tasks, config, sink)
             else:
-                from conduct_engine.scan.runner import run_partitions
-                run_partitions(tasks, config, workers, sink)
+                run_partitions(tasks, config, workers, sink, pool)
         if any(seen.get(seq) != key for seq, key in done.items()):
             raise ScanInputError(f"{path}: the checkpoint's records do not match the inputs; delete it to start over")
     except BaseException:
@@ -90,22 +93,34 @@ def run_partitioned(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, map
     return plan, checkpoint, len(done)
 
 
-def _route(plan: ScanPlan, files: list[Path], packs: LoadedPacks, rates: FxTable, mapping: Mapping, router: Any,
-           spool: Spool, done: dict[int, str]) -> tuple[int, dict[str, list[tuple[str, str]]]]:
-    """Read, map and validate every row as ``prepare`` does, and spool each valid record's dump to its
-    partitions; returns the records routed and the batch's two earliest (day, id) per kind."""
+def _route(plan: ScanPlan, files: list[Path], mapping: Mapping, router: Router, spool: Spool, done: dict[int, str],
+           pool: Any, workers: int) -> tuple[int, dict[str, list[tuple[str, str]]]]:
+    """Read every row here, and have the workers parse, map and validate them as ``prepare`` does
+    (``routing.py``); number the valid records in input order and spool each to its partitions. Returns the
+    records routed and the batch's two earliest (day, id) per kind."""
     ordinal = 0
     earliest: dict[str, list[tuple[dt.date, str]]] = {}
-    for source, row, model in valid_rows(files, plan, mapping, packs, rates):
-        dump = model.as_fact_dict()  # type: ignore[attr-defined]
-        first = earliest.setdefault(dump["kind"], [])
-        first.append((record_date(dump["kind"], dump, plan.as_of), dump["id"]))
-        if len(first) > 2:
-            first.sort()
-            del first[2:]
-        home, copies = router.routes(dump, ordinal)
-        targets = dict.fromkeys(copies, 0)
-        targets[home] = 2 if ordinal in done else 1
-        spool.add(targets, ordinal, [source, row.number, int(row.tabular), dump])
-        ordinal += 1
+
+    def count_row() -> None:
+        plan.rows += 1
+
+    tasks = chunks(files, mapping, router.partitions, Limits.load(), count_row)
+    for task, outcomes in ordered(pool, route_rows, tasks, in_flight=2 * workers + 1):
+        for problems, routed in outcomes:
+            plan.problems += problems
+            if routed is None:
+                continue
+            first = earliest.setdefault(routed.kind, [])
+            first.append((routed.day, routed.id))
+            if len(first) > 2:
+                first.sort()
+                del first[2:]
+            home = router.spread(routed.home, ordinal)
+            targets = dict.fromkeys(routed.copies - {home}, 0)
+            targets[home] = 2 if ordinal in done else 1
+            spool.add_text(targets, ordinal, routed.text)
+            ordinal += 1
+        if task.failure is not None:  # after the rows read before it, as in a serial pass
+            plan.failures.append(task.failure)
+            plan.problems.append(task.failure.as_problem())
     return ordinal, {kind: [(day.isoformat(), rid) for day, rid in sorted(first)] for kind, first in earliest.items()}

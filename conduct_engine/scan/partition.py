@@ -48,19 +48,31 @@ class Router:
 
     def routes(self, record: dict, ordinal: int) -> tuple[int, set[int]]:
         """(evaluating partition, history-only partitions) of one mapped record."""
+        keyed, extra = self.keyed_routes(record)
+        home = self.spread(keyed, ordinal)
+        return home, extra - {home}
+
+    def spread(self, home: int | None, ordinal: int) -> int:
+        """The evaluating partition: ``home``, or for a record that reads no window (None) any partition,
+        spread by its position."""
+        return 1 + ordinal % self.partitions if home is None else home
+
+    def keyed_routes(self, record: dict) -> tuple[int | None, set[int]]:
+        """What the record's own fields decide: (evaluating partition, None when any will do; the partitions
+        that need it as history, which :meth:`routes` takes the evaluating one out of)."""
         kind = record.get("kind")
+        home: int | None
         if kind in self.global_eval:
             home = GLOBAL
         elif kind in self.eval_field:
             home = self._employee_partition(get_path(record, self.eval_field[kind]))
-        else:  # reads no window: any partition will do; spread them
-            home = 1 + ordinal % self.partitions
+        else:  # reads no window: any partition will do
+            home = None
         extra = set()
         if kind in self.history_employee:
             extra.add(self._employee_partition(record.get(EMPLOYEE)))
         if kind in self.history_global:
             extra.add(GLOBAL)
-        extra.discard(home)
         return home, extra
 
 
@@ -108,7 +120,10 @@ class Spool:
     def add(self, partitions: dict[int, int], ordinal: int, tail: list[Any]) -> None:
         """Append one record to each of ``partitions`` ({partition: evaluate}; evaluate 1 to check it, 0 as
         history only, 2 history already in the checkpoint); ``tail`` is encoded once for all of them."""
-        text = json.dumps(tail, ensure_ascii=False, separators=(",", ":"))[1:]
+        self.add_text(partitions, ordinal, spool_text(tail))
+
+    def add_text(self, partitions: dict[int, int], ordinal: int, text: str) -> None:
+        """:meth:`add` with ``tail`` already encoded (without its opening bracket: ``spool_text``)."""
         for partition, evaluate in partitions.items():
             out = self._files.get(partition)
             if out is None:
@@ -123,6 +138,11 @@ class Spool:
         for out in self._files.values():
             out.close()
         return sorted((p for p, n in self.counts.items() if n), key=lambda p: (-self.counts[p], p))
+
+
+def spool_text(tail: list[Any]) -> str:
+    """A spool entry's tail (``[source index, row, tabular, record]``) as :meth:`Spool.add_text` takes it."""
+    return json.dumps(tail, ensure_ascii=False, separators=(",", ":"))[1:]
 
 
 def read_spool(source: str | bytes) -> Iterator[list[Any]]:

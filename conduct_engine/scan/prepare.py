@@ -94,13 +94,19 @@ def valid_rows(files: list[Path], plan: ScanPlan, mapping: Mapping, packs: Loade
             if isinstance(row, RowProblem):
                 plan.problems.append(row)
                 continue
-            record, problems = mapping.to_record(row, packs.fx)
-            model = None
-            if record is not None:
-                model, problems = validate(record, row, mapping, rates)
+            assert isinstance(row, Row)  # lines come parsed unless asked for (``defer_lines``)
+            model, problems = valid_row(row, mapping, packs, rates)
             plan.problems += problems
             if model is not None:
                 yield source, row, model
+
+
+def valid_row(row: Row, mapping: Mapping, packs: LoadedPacks, rates: FxTable) -> tuple[BaseModel | None, list[RowProblem]]:
+    """One row mapped and validated: (its model or None, the problems that go to the summary)."""
+    record, problems = mapping.to_record(row, packs.fx)
+    if record is None:
+        return None, problems
+    return validate(record, row, mapping, rates)
 
 
 def prepare(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, mapping: Mapping | None = None,

@@ -175,9 +175,29 @@ class _Cursor:
     row = 1
 
 
-def read_rows(path: Path, limits: Limits | None = None) -> Iterator[Row | RowProblem | FileFailure]:
+@dataclass(frozen=True)
+class Line:
+    """A JSON Lines row read but not parsed yet (a partitioned scan parses it on a worker: :func:`parse_line`)."""
+
+    source: str
+    number: int
+    text: str
+
+
+def parse_line(line: Line, limits: Limits) -> Row | RowProblem:
+    """One JSON Lines row parsed as untrusted JSON: the row, or the problem that skips it."""
+    try:
+        item = load_json(line.text, name=line.source, max_depth=limits.nesting)
+    except UntrustedInputError as exc:
+        return RowProblem(line.source, line.number, "", exc.detail())
+    return _object_row(line.source, line.number, item)
+
+
+def read_rows(path: Path, limits: Limits | None = None, *, defer_lines: bool = False
+              ) -> Iterator[Row | RowProblem | FileFailure | Line]:
     """Every row of one file, a problem for each row that cannot be read, and a FileFailure last if the file
-    became unreadable part-way (this never raises for what the file holds)."""
+    became unreadable part-way (this never raises for what the file holds). With ``defer_lines`` a JSON Lines
+    file's rows come as :class:`Line`, to be parsed elsewhere with :func:`parse_line`."""
     limits = limits or Limits.load()
     source, suffix, at = str(path), _suffix(path), _Cursor()
     try:
@@ -191,7 +211,7 @@ def read_rows(path: Path, limits: Limits | None = None) -> Iterator[Row | RowPro
             elif suffix == ".json":
                 yield from _json_rows(source, stream, limits, at, path)
             else:
-                yield from _jsonl_rows(source, stream, limits, at)
+                yield from _jsonl_rows(source, stream, limits, at, defer_lines)
     except (_Stop, OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error, ValueError) as exc:
         yield FileFailure(source, at.row, _reason(exc))
 
@@ -207,7 +227,8 @@ def _lines(stream: IO[str], limit: int) -> Iterator[str]:
         yield line
 
 
-def _json_rows(source: str, stream: IO[str], limits: Limits, at: _Cursor, path: Path) -> Iterator[Row | RowProblem]:
+def _json_rows(source: str, stream: IO[str], limits: Limits, at: _Cursor, path: Path
+               ) -> Iterator[Row | RowProblem | Line]:
     text = stream.read(limits.document_bytes + 1)
     if len(text) > limits.document_bytes:
         if text.lstrip().startswith("["):
@@ -241,7 +262,8 @@ def _one_value(line: str, limits: Limits) -> bool:
     return True
 
 
-def _jsonl_rows(source: str, stream: IO[str], limits: Limits, at: _Cursor) -> Iterator[Row | RowProblem]:
+def _jsonl_rows(source: str, stream: IO[str], limits: Limits, at: _Cursor, defer: bool = False
+                ) -> Iterator[Row | RowProblem | Line]:
     lines = _lines(stream, limits.row_chars)
     number = 0
     while True:
@@ -252,12 +274,7 @@ def _jsonl_rows(source: str, stream: IO[str], limits: Limits, at: _Cursor) -> It
             return
         if not line.strip():
             continue
-        try:
-            item = load_json(line, name=source, max_depth=limits.nesting)
-        except UntrustedInputError as exc:
-            yield RowProblem(source, number, "", exc.detail())
-            continue
-        yield _object_row(source, number, item)
+        yield Line(source, number, line) if defer else parse_line(Line(source, number, line), limits)
 
 
 def _object_row(source: str, number: int, item: Any) -> Row | RowProblem:

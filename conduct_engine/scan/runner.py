@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from typing import TypeVar
 
 from conduct_engine.scan.prepare import WorkItem
 from conduct_engine.scan.worker import (
@@ -19,6 +22,8 @@ from conduct_engine.scan.worker import (
 )
 
 Sink = Callable[[list[Done]], None]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def default_workers() -> int:
@@ -59,19 +64,53 @@ def run_local(chunks: list[list[WorkItem]], config: WorkerConfig, workers: int, 
                     pending.add(pool.submit(evaluate_chunk, nxt))
 
 
+@contextmanager
+def worker_pool(config: WorkerConfig, workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """A pool of ``workers`` processes, each with its engine built once, for every stage of a scan; None (and
+    this process's engine built) for one worker."""
+    if workers <= 1:
+        init_worker(config)
+        yield None
+        return
+    context = multiprocessing.get_context("spawn")  # a clean interpreter per worker: no forked engine state
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(config,)) as pool:
+        yield pool
+
+
+def ordered(pool: ProcessPoolExecutor | None, fn: Callable[[T], R], tasks: Iterable[T], in_flight: int
+            ) -> Iterator[tuple[T, R]]:
+    """(task, ``fn(task)``) over ``tasks`` (in this process without a pool), in the order of the tasks, with at
+    most ``in_flight`` tasks sent ahead (memory stays bounded however many tasks there are)."""
+    if pool is None:
+        for task in tasks:
+            yield task, fn(task)
+        return
+    pending: deque[tuple[T, Future[R]]] = deque()
+    for task in tasks:
+        pending.append((task, pool.submit(fn, task)))
+        if len(pending) >= in_flight:
+            first, future = pending.popleft()
+            yield first, future.result()
+    while pending:
+        first, future = pending.popleft()
+        yield first, future.result()
+
+
 def run_partitions(tasks: list[PartitionTask], config: WorkerConfig, workers: int,
-                   sink: Callable[[PartitionDone], None]) -> None:
-    """Evaluate partitions in this process (1 worker) or a pool of ``workers``; ``sink`` gets each as it ends."""
-    if workers <= 1 or len(tasks) <= 1:
+                   sink: Callable[[PartitionDone], None], pool: ProcessPoolExecutor | None = None) -> None:
+    """Evaluate partitions in this process (1 worker) or a pool of ``workers`` (``pool``, or one made here);
+    ``sink`` gets each as it ends."""
+    if pool is None and (workers <= 1 or len(tasks) <= 1):
         init_worker(config)
         for task in tasks:
             sink(evaluate_partition(task))
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context, initializer=init_worker,
-                             initargs=(config,)) as pool:
-        pending: set[Future[PartitionDone]] = {pool.submit(evaluate_partition, task) for task in tasks}
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                sink(future.result())
+    if pool is None:
+        with worker_pool(config, min(workers, len(tasks))) as own:
+            run_partitions(tasks, config, workers, sink, own)
+        return
+    pending: set[Future[PartitionDone]] = {pool.submit(evaluate_partition, task) for task in tasks}
+    while pending:
+        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in finished:
+            sink(future.result())

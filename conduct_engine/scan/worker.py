@@ -75,6 +75,15 @@ def evaluate_chunk(items: list[WorkItem], config: WorkerConfig | None = None) ->
     return out
 
 
+def route_rows(task: Any, config: WorkerConfig | None = None) -> list[Any]:
+    """Stage 1 of a partitioned scan on this worker: one chunk of rows parsed, validated and routed
+    (``routing.route_chunk``) with this process's packs and reference data."""
+    from conduct_engine.scan.routing import route_chunk
+    if config is not None and _STATE.get("config") != config:
+        init_worker(config)
+    return route_chunk(task, _STATE["engine"].packs, _STATE["context"], _STATE["config"].as_of)
+
+
 @dataclass(frozen=True)
 class PartitionTask:
     """One partition to evaluate: its spool (a path, or its bytes for a remote worker) and how to read it."""

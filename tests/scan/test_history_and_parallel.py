@@ -104,3 +104,40 @@ def test_partitioned_scan_equals_the_prepared_scan_with_invalid_rows_and_require
     assert problems == [(p.row, p.column, p.reason) for p in plan.problems] and len(problems) >= 2
     assert scanned == [expected[seq] for seq in sorted(expected)]
     assert {v["rule_id"] for r in scanned for v in r["violations"]} >= {"HON-UNDECLARED-GIFT"}
+
+
+def test_rows_validated_on_two_workers_in_small_chunks_equal_a_serial_pass(tmp_path, monkeypatch):
+    """Stage 1 of a partitioned scan runs on the workers (``routing.py``): with chunks of two rows sent to two
+    workers, the records' positions (decision ids), the problems in row order — a line that is not JSON, one
+    that is not an object, invalid records, and the file failing on an overlong last line — and the results
+    equal one worker's and the serial ``prepare`` pass's."""
+    from conduct_engine.packs.loader import load_packs
+    from conduct_engine.scan import routing
+    from conduct_engine.scan.prepare import prepare
+
+    gifts = make_gifts(9, employees=3)
+    path = tmp_path / "mixed.jsonl"
+    lines = [json.dumps(gifts[0]), "{not json", json.dumps(gifts[1]), json.dumps([1, 2]),
+             json.dumps({"id": "BAD-1", "kind": "gift", "value_cny": "many"}), *map(json.dumps, gifts[2:7]),
+             "", json.dumps({"id": "BAD-2", "kind": "gift"}), *map(json.dumps, gifts[7:]), "x" * 5000]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv("CONDUCT_MAX_ROW_CHARS", "4000")
+
+    def scan(workers: int):
+        run = run_scan([str(path)], as_of=DAY, store=tmp_path / f"c{workers}.ckpt", rules_dir=str(RULES),
+                       workers=workers)
+        try:
+            return ([result for result, _ in run.checkpoint.results()], run.plan.problems, run.summary)
+        finally:
+            run.checkpoint.close(remove=True)
+
+    one = scan(1)
+    monkeypatch.setattr(routing, "CHUNK_ROWS", 2)
+    two = scan(2)
+    assert two == one
+    results, problems, summary = two
+    assert [r["record_id"] for r in results] == [g["id"] for g in gifts]
+    plan = prepare([str(path)], packs=load_packs(RULES), as_of=DAY)
+    assert [(p.row, p.column, p.reason) for p in problems] == [(p.row, p.column, p.reason) for p in plan.problems]
+    assert [p.row for p in problems][:2] == [2, 4] and problems[-1].row == len(lines)
+    assert "4,000" in problems[-1].reason and summary["records"] == 9 and summary["rows"] == plan.rows
