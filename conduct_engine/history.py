@@ -51,7 +51,7 @@ class HistoryIndex:
 
     def __init__(self, items: Iterable[HistoryItem] = ()):
         self._by_kind: dict[str, list[HistoryItem]] = defaultdict(list)
-        self._index: dict[tuple[str, int], dict[tuple, tuple[list[int], list[tuple[int, float, str]]]]] = {}
+        self._index: dict[tuple[str, int], dict[tuple, _KeyRows]] = {}
         self._networks: dict[int, party_network.Resolver] = {}  # keeps the resolvers indexed with alive
         self._earliest: dict[str, list[tuple[dt.date, str]]] = {}  # kind -> its two earliest (day, id)
         #: (id(dump), id(resolver)) -> (dump, resolver, the dump annotated with its party networks), for the
@@ -104,8 +104,7 @@ class HistoryIndex:
         self._annotated[key] = (dump, net, out)
         return out
 
-    def _build(self, name: str, agg: Aggregate, net: party_network.Resolver
-               ) -> dict[tuple, tuple[list[int], list[tuple[int, Any, str]]]]:
+    def _build(self, name: str, agg: Aggregate, net: party_network.Resolver) -> dict[tuple, _KeyRows]:
         groups: dict[tuple, list[tuple[int, Any, str]]] = defaultdict(list)
         networked = _networked(agg)
         for item in self._by_kind.get(agg.over, ()):
@@ -119,10 +118,11 @@ class HistoryIndex:
             if value is None:
                 continue
             groups[key].append((item.day.toordinal(), value, item.id))
+        summed = not (agg.latest or agg.count_distinct)
         index = {}
         for key, rows in groups.items():
             rows.sort(key=lambda r: (r[0], r[2]))
-            index[key] = ([r[0] for r in rows], rows)
+            index[key] = _KeyRows.of(rows, summed)
         self._index[(name, id(net))] = index
         self._networks[id(net)] = net
         return index
@@ -133,15 +133,15 @@ class HistoryIndex:
         a key field of the record is missing, or when the aggregate requires history and none was available.
         What :meth:`aggregate` totals (and ``explain`` lists); ``network`` resolves parties (SPEC §3.5)."""
         window = self._window(name, agg, kind, dump, day, network)
-        return None if window is None else window[0]
+        return None if window is None else _rows(window[0], window[1])
 
     def _window(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date,
-                network: party_network.Resolver | None) -> tuple[list[tuple[int, Any, str]], dict] | None:
-        """(the window's rows, the record as the aggregate reads it), or None (see :meth:`window_rows`)."""
+                network: party_network.Resolver | None) -> tuple[list[tuple[_KeyRows, int, int]], Any, dict] | None:
+        """(per key of the record, the key's rows and the slice in the window; the record's own id, whose rows
+        are left out; the record as the aggregate reads it), or None (see :meth:`window_rows`)."""
         net = network if network is not None else party_network.resolver(None)
         plan = _plan(agg)
-        same_kind = kind == agg.over
-        own_id = dump.get("id") if same_kind else None
+        own_id = dump.get("id") if kind == agg.over else None
         if agg.requires_history and not self.has_history(agg.over, own_id, day + dt.timedelta(days=agg.after_days)):
             return None
         if plan.networked and not any(n in dump for n in plan.network_names):
@@ -150,7 +150,7 @@ class HistoryIndex:
         if any(p is None or p == [] for p in parts):
             return None
         if agg.over not in self._by_kind:  # no history of that kind at all: an empty window
-            return [], dump
+            return [], own_id, dump
         index = self._index.get((name, id(net)))
         if index is None or self._networks.get(id(net)) is not net:
             index = self._build(name, agg, net)
@@ -160,15 +160,12 @@ class HistoryIndex:
             keys: Iterable[tuple] = (tuple(parts),)
         else:
             keys = sorted(set(itertools.product(*[p if isinstance(p, list) else [p] for p in parts])), key=str)
-        rows: list[tuple[int, Any, str]] = []
+        selected = []
         for key in keys:
             found = index.get(key)
-            if found is None:
-                continue
-            days, key_rows = found
-            selected = key_rows[bisect.bisect_right(days, low):bisect.bisect_right(days, high)]
-            rows += [r for r in selected if r[2] != own_id] if same_kind else selected
-        return rows, dump
+            if found is not None:
+                selected.append((found, bisect.bisect_right(found.days, low), bisect.bisect_right(found.days, high)))
+        return selected, own_id, dump
 
     def aggregate(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date,
                   network: party_network.Resolver | None = None) -> AggregateValue | None:
@@ -177,7 +174,14 @@ class HistoryIndex:
         window = self._window(name, agg, kind, dump, day, network)
         if window is None:
             return None
-        rows, dump = window
+        selected, own_id, dump = window
+        own = own_value(agg, kind, dump)
+        if len(selected) == 1 and selected[0][0].cents is not None:  # one key, exact prefix sums: no row lists
+            found, lo, hi = selected[0]
+            cents = found.cents[hi] - found.cents[lo] - found.own_cents(own_id, lo, hi)  # type: ignore[index]
+            total = round(cents / 100 + (own if own is not None else 0.0), 2)
+            return AggregateValue(total, None, (found.rows, lo, hi, own_id))
+        rows = _rows(selected, own_id)
         if agg.latest:
             today = day.toordinal()
             earlier = [r for r in rows if r[0] <= today]
@@ -185,7 +189,6 @@ class HistoryIndex:
                 return None
             last = max(earlier, key=lambda r: (r[0], r[2]))
             return AggregateValue(float((dt.date.fromordinal(last[0]) - EPOCH).days), [last[2]])
-        own = own_value(agg, kind, dump)
         if agg.count_distinct:
             total = float(len({r[1] for r in rows} | ({own} if own is not None else set())))
         else:
@@ -193,12 +196,95 @@ class HistoryIndex:
         return AggregateValue(total, sorted({r[2] for r in rows}) if rows else [])
 
 
-@dataclass(frozen=True)
-class AggregateValue:
-    """An aggregate's value and the history records that made it."""
+def _rows(selected: list[tuple[_KeyRows, int, int]], own_id: Any) -> list[tuple[int, Any, str]]:
+    """The rows of a window in key order (each key's in date order), the record's own left out."""
+    rows: list[tuple[int, Any, str]] = []
+    for found, lo, hi in selected:
+        part = found.rows[lo:hi]
+        rows += [r for r in part if r[2] != own_id] if own_id is not None else part
+    return rows
 
-    value: float
-    record_ids: list[str]
+
+#: a value is summed exactly (in hundredths, as integers) when it is a whole number of hundredths this close
+_CENT_TOLERANCE = 1e-6
+_SCAN_ROWS = 16  # a key with more rows than this indexes its rows by record id
+_CENT_LIMIT = 1e13  # hundredths beyond this are not exact in a float: such keys are summed as floats
+
+
+@dataclass(frozen=True)
+class _KeyRows:
+    """One key's history rows in date order, and what answers a window over them without walking the rows:
+    prefix sums in hundredths (None when a value is not a whole number of them, or for latest/distinct)."""
+
+    days: list[int]
+    rows: list[tuple[int, Any, str]]
+    cents: list[int] | None
+    at: dict[str, list[int]] | None  # record id -> its positions (None: few rows, looked through)
+
+    @classmethod
+    def of(cls, rows: list[tuple[int, Any, str]], summed: bool) -> _KeyRows:
+        at: dict[str, list[int]] | None = None
+        if len(rows) > _SCAN_ROWS:
+            at = defaultdict(list)
+            for i, row in enumerate(rows):
+                at[row[2]].append(i)
+            at = dict(at)
+        cents: list[int] | None = None
+        if summed:
+            cents = [0]
+            for row in rows:
+                hundredths = row[1] * 100
+                whole = round(hundredths)
+                if abs(hundredths - whole) > _CENT_TOLERANCE or abs(whole) > _CENT_LIMIT:
+                    cents = None
+                    break
+                cents.append(cents[-1] + whole)
+        return cls([r[0] for r in rows], rows, cents, at)
+
+    def own_cents(self, own_id: Any, lo: int, hi: int) -> int:
+        """The hundredths of the record's own rows in the slice (they are left out of its window)."""
+        cents = self.cents
+        if own_id is None or cents is None:
+            return 0
+        if self.at is None:  # a few rows: look
+            return sum(cents[i + 1] - cents[i] for i in range(lo, hi) if self.rows[i][2] == own_id)
+        return sum(cents[i + 1] - cents[i] for i in self.at.get(own_id, ()) if lo <= i < hi)
+
+
+class AggregateValue:
+    """An aggregate's value and the history records that made it (their ids are listed when first asked for:
+    most windows make no finding, and a finding's evidence is built only when output is asked for)."""
+
+    __slots__ = ("_ids", "_source", "value")
+
+    def __init__(self, value: float, record_ids: list[str] | None,
+                 source: tuple[list[tuple[int, Any, str]], int, int, Any] | None = None):
+        self.value = value
+        self._ids = record_ids
+        self._source = source  # (a key's rows, slice start, end, the own id left out)
+
+    @property
+    def record_ids(self) -> list[str]:
+        """The ids of the history records in the window, sorted."""
+        if self._ids is None:
+            rows, lo, hi, own_id = self._source  # type: ignore[misc]
+            self._ids = sorted({r[2] for r in rows[lo:hi] if r[2] != own_id})
+            self._source = None
+        return self._ids
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AggregateValue):
+            return NotImplemented
+        return (self.value, self.record_ids) == (other.value, other.record_ids)
+
+    def __hash__(self) -> int:
+        return hash((self.value, tuple(self.record_ids)))
+
+    def __repr__(self) -> str:
+        return f"AggregateValue(value={self.value!r}, record_ids={self.record_ids!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:  # sent to a worker: the ids, not the rows they come from
+        return AggregateValue, (self.value, self.record_ids)
 
 
 def own_value(agg: Aggregate, kind: str, dump: dict) -> Any:

@@ -7,10 +7,12 @@ from typing import Any
 
 def get_path(data: Any, path: str) -> Any:
     """The value at a dotted path through nested mappings, or None when any part is missing."""
+    if "." not in path:  # most paths: one lookup
+        return data.get(path) if isinstance(data, dict) else None
     for part in path.split("."):
-        if not isinstance(data, dict) or part not in data:
+        if not isinstance(data, dict):
             return None
-        data = data[part]
+        data = data.get(part)
     return data
 
 

@@ -183,7 +183,26 @@ def at_origination(text: Text) -> Text:
 
 def fill(template: str, values: dict[str, Any], lang: str, labels: dict[str, dict[str, str]]) -> str:
     """Fill ``{placeholders}`` with formatted values (unknown ones are left visible)."""
-    def repl(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return format_value(values[name], lang, labels) if name in values else match.group(0)
-    return _PLACEHOLDER.sub(repl, template)
+    parts = _TEMPLATES.get(template)
+    if parts is None:
+        parts = _split_template(template)
+        if len(_TEMPLATES) < 10_000:  # the packs' messages: a few hundred
+            _TEMPLATES[template] = parts
+    return "".join(format_value(values[name], lang, labels) if name in values else text for text, name in parts)
+
+
+#: template -> its pieces: (literal text, None) or (the placeholder as written, its name)
+_TEMPLATES: dict[str, tuple[tuple[str, str | None], ...]] = {}
+
+
+def _split_template(template: str) -> tuple[tuple[str, str | None], ...]:
+    parts: list[tuple[str, str | None]] = []
+    at = 0
+    for match in _PLACEHOLDER.finditer(template):
+        if match.start() > at:
+            parts.append((template[at:match.start()], None))
+        parts.append((match.group(0), match.group(1)))
+        at = match.end()
+    if at < len(template):
+        parts.append((template[at:], None))
+    return tuple(parts)

@@ -150,9 +150,12 @@ class StrictModel(BaseModel):
 
 
 def _without_nulls(value: Any) -> Any:
-    """``value`` with every null mapping entry removed, at any depth."""
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
+    """``value`` with every null mapping entry removed, at any depth (a JSON dump: dicts, lists and leaves)."""
+    if type(value) is dict:
+        return {k: _without_nulls(v) if type(v) in _CONTAINERS else v for k, v in value.items() if v is not None}
+    if type(value) is list:
+        return [_without_nulls(v) if type(v) in _CONTAINERS else v for v in value]
     return value
+
+
+_CONTAINERS = (dict, list)
