@@ -236,3 +236,22 @@ def test_keyword_named_field_is_written_with_underscore():
     with pytest.raises(ExprError) as info:
         compile_condition("from <= record.record_date", scope)
     assert info.value.hint.startswith("from_")
+
+
+def test_texts_that_look_like_exponents_or_many_properties_are_asserted_as_they_are(engine, gift):
+    """The adapter reads its guard-rails off each fact's JSON text (at most one key per colon; an exponent only
+    as ``e-``/``e+``); a text that merely looks suspicious is walked exactly and asserted unchanged."""
+    from conduct_engine.rete import _encode_batch
+    plain = {"id": "record", "t": "gift", "note": "e-mail e+1 " + ":" * 300, "n": 5}
+    texts = _encode_batch([plain], "s1")
+    assert texts[0] == '{"id":"record","t":"gift","note":"e-mail e+1 ' + ":" * 300 + '","n":5,"sid":"s1"}'
+    assert texts[-1] == '{"id":"__end__","t":"__end__","sid":"s1"}'
+    with pytest.raises(EngineError) as info:
+        _encode_batch([{"id": "record", **{f"p{i}": i for i in range(241)}}], "s2")
+    assert info.value.code == "too_many_properties"
+    rewritten = _encode_batch([{"id": "record", "x": 1e-05, "y": 2.5}], "s3")
+    assert rewritten[0] == '{"id":"record","x":0.0,"y":2.5,"sid":"s3"}'
+    first_not_id = _encode_batch([{"t": "gift", "id": "record"}], "s4")
+    assert first_not_id[0] == '{"id":"record","t":"gift","sid":"s4"}'  # the id first: the message reader needs it
+    gift.update(description="e-mail: " + ":" * 300, form="shopping_card")
+    assert _ids(engine.evaluate(gift)) == ["BRB-CASH-EQUIV"]
