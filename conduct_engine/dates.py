@@ -8,6 +8,7 @@ facts use :func:`day_number` so rules can subtract dates.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,14 @@ def parse_date(value: object) -> dt.date:
     """A date object (not a datetime) or a strict ``YYYY-MM-DD`` string; ValueError otherwise."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    if isinstance(value, str) and _DATE.fullmatch(value):
+    if isinstance(value, str):
+        return _date_text(value)
+    raise ValueError(f"not a date YYYY-MM-DD: {value!r}")
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a batch's dates repeat: each text is parsed once
+def _date_text(value: str) -> dt.date:
+    if _DATE.fullmatch(value):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
@@ -57,7 +65,16 @@ def as_of_date(value: dt.date | str | None) -> dt.date:
 def day_number(value: dt.date | dt.datetime | str) -> float | int:
     """Days since 1970-01-01: whole for dates, fractional (local time) for datetimes."""
     if isinstance(value, str):
-        value = parse_when(value)
+        return _day_number_text(value)
+    return _day_number(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # dates and times repeat across a batch's facts: each text is read once
+def _day_number_text(value: str) -> float | int:
+    return _day_number(parse_when(value))
+
+
+def _day_number(value: dt.date | dt.datetime) -> float | int:
     if isinstance(value, dt.datetime):
         days = (value.date() - EPOCH).days
         seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6

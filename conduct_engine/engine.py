@@ -81,6 +81,7 @@ class Engine:
             packs = dataclasses.replace(packs, rules={k: v for k, v in packs.rules.items() if k in keep})
         self.packs = packs
         self.pack_ref = PackRef(name=packs.name, version=packs.version, digest=packs.digest)
+        self._fx = FxTable.of(packs.fx)  # the pack's table, for every record whose context has no dated rates
         self._rete = rete if rete is not None else ReteEngine()
         self._ruleset_names: dict[tuple[str, str | None], str] = {}
         self._by_kind: dict[str, list[RuleDef]] = defaultdict(list)
@@ -165,7 +166,8 @@ class Engine:
         """Parse a record with the pack's currency table and the dated rates of the (parsed) context."""
         if isinstance(record, BaseModel):
             return record
-        return parse_record(record, lenient=lenient, fx=FxTable.of(self.packs.fx, context))
+        fx = FxTable.of(self.packs.fx, context) if getattr(context, "fx_rates", None) else self._fx
+        return parse_record(record, lenient=lenient, fx=fx)
 
     def history_index(self, history: Iterable[Any], as_of: dt.date) -> HistoryIndex:
         """Index history records (dicts or models) for window aggregates."""

@@ -72,7 +72,10 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
             on_progress=on_progress, store_path=lambda scan_id: store or data_dir() / "scans" / f"{scan_id}.checkpoint")
         if checkpoint.count() != plan.record_count:  # pragma: no cover - a runner lost work: never report it done
             raise ScanInputError(f"scan incomplete: {checkpoint.count()} of {plan.record_count} records checked")
-        summary = summarise(plan.header(), checkpoint.results(), plan.problems, packs.standards)
+        if resumed or plan.fold is None:  # results checked by an earlier run are only in the checkpoint
+            summary = summarise(plan.header(), checkpoint.results(), plan.problems, packs.standards)
+        else:  # the workers' folds: the same summary without reading every result back
+            summary = plan.fold.summary(plan.header(), plan.problems, packs.standards)
         return ScanRun(plan, checkpoint, summary, resumed)
     plan = prepare(paths, packs=packs, as_of=as_of, mapping=mapping, mapping_text=mapping_text, context=context,
                    stored=stored)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from conduct_engine.packs.model import LoadedPacks
+from conduct_engine.reports.summary import SummaryFold
 from conduct_engine.scan import ScanInputError
 from conduct_engine.scan.checkpoint import Checkpoint
 from conduct_engine.scan.mapping import Mapping
@@ -70,9 +71,12 @@ def run_partitioned(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, map
             tasks = [PartitionTask(p, str(spool.path(p)), tuple(plan.inputs), mapping, earliest) for p in parts]
             seen: dict[int, str] = {}
 
+            plan.fold = SummaryFold()
+
             def sink(part: PartitionDone) -> None:
                 if part.rows:
                     checkpoint.add(part.rows)
+                plan.fold.merge(part.fold)
                 plan.problems.extend(part.problems)
                 plan.record_count += part.records
                 seen.update(part.skipped)

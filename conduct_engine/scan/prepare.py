@@ -52,6 +52,7 @@ class ScanPlan:
     failures: list[FileFailure] = field(default_factory=list)  # files that became unreadable part-way
     stored_history: int = 0  # records from the store added to the batch's history
     record_count: int = -1  # records checked, when the parent does not hold them (``parallel.py``)
+    fold: Any = None  # the summary's counts, folded by the workers as they checked (``parallel.py``)
 
     def header(self) -> dict[str, Any]:
         """What the summary says about the scan itself."""

@@ -104,6 +104,7 @@ class PartitionDone:
     problems: list[Any]
     skipped: list[tuple[int, str]]
     records: int  # valid records this partition evaluated or skipped
+    fold: Any = None  # the summary's counts over the rows evaluated (``reports.summary.SummaryFold``)
 
 
 def evaluate_partition(task: PartitionTask, config: WorkerConfig | None = None) -> PartitionDone:
@@ -117,7 +118,8 @@ def evaluate_partition(task: PartitionTask, config: WorkerConfig | None = None) 
     engine, ctx, cfg = _STATE["engine"], _STATE["context"], _STATE["config"]
     todo: list[tuple[int, str, int, dict, HistoryItem]] = []
     history: list[HistoryItem] = []
-    out = PartitionDone([], [], [], 0)
+    from conduct_engine.reports.summary import SummaryFold
+    out = PartitionDone([], [], [], 0, SummaryFold())
     for ordinal, evaluate, source, number, _tabular, dump in read_spool(task.source):
         item = HistoryItem(dump["kind"], dump["id"], record_date(dump["kind"], dump, cfg.as_of), dump)
         history.append(item)
@@ -138,5 +140,8 @@ def evaluate_partition(task: PartitionTask, config: WorkerConfig | None = None) 
             meta = {"source": source_name, "row": number, "kind": item.kind, "id": item.id,
                     "branch": dump.get("branch"), "employee_id": employee, "date": item.day.isoformat()}
             out.rows.append((ordinal, key, result.model_dump_json(), json.dumps(meta, ensure_ascii=False)))
+            out.fold.add(ordinal, result.decision, item.kind,
+                         [(v.standard, v.severity, v.rule_id, v.source, v.remediation.en, v.remediation.zh)
+                          for v in result.violations], meta)
     out.records += len(todo)
     return out

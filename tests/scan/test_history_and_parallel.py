@@ -110,8 +110,10 @@ def test_rows_validated_on_two_workers_in_small_chunks_equal_a_serial_pass(tmp_p
     """Stage 1 of a partitioned scan runs on the workers (``routing.py``): with chunks of two rows sent to two
     workers, the records' positions (decision ids), the problems in row order — a line that is not JSON, one
     that is not an object, invalid records, and the file failing on an overlong last line — and the results
-    equal one worker's and the serial ``prepare`` pass's."""
+    equal one worker's and the serial ``prepare`` pass's; the summary the workers fold equals the one read back
+    from the results."""
     from conduct_engine.packs.loader import load_packs
+    from conduct_engine.reports.summary import summarise
     from conduct_engine.scan import routing
     from conduct_engine.scan.prepare import prepare
 
@@ -127,6 +129,10 @@ def test_rows_validated_on_two_workers_in_small_chunks_equal_a_serial_pass(tmp_p
         run = run_scan([str(path)], as_of=DAY, store=tmp_path / f"c{workers}.ckpt", rules_dir=str(RULES),
                        workers=workers)
         try:
+            folded = summarise(run.plan.header(), run.checkpoint.results(), run.plan.problems,
+                               load_packs(RULES).standards)
+            assert run.summary == folded  # the workers' folded counts equal the summary read back from the results
+            assert run.summary["findings"] > 0 and run.summary["rules"]
             return ([result for result, _ in run.checkpoint.results()], run.plan.problems, run.summary)
         finally:
             run.checkpoint.close(remove=True)
