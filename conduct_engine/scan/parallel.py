@@ -39,6 +39,14 @@ from conduct_engine.scan.worker import PartitionDone, PartitionTask, WorkerConfi
 from conduct_engine.untrusted import Limits
 
 PARTITIONS_PER_WORKER = 8  # small partitions: bounded worker memory, and the workers stay balanced
+PARTITION_BYTES = 8 << 20  # and at most about this much input each: memory stays flat however large the scan
+
+
+def partition_count(files: list[Path], workers: int) -> int:
+    """How many employee partitions: ``PARTITIONS_PER_WORKER`` per worker, more for large inputs (about
+    ``PARTITION_BYTES`` of input each; a compressed file counts three times its size)."""
+    size = sum(f.stat().st_size * (3 if f.name.lower().endswith(".gz") else 1) for f in files)
+    return max(max(1, workers) * PARTITIONS_PER_WORKER, -(-size // PARTITION_BYTES))
 
 
 def run_partitioned(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, mapping: Mapping | None,
@@ -58,7 +66,7 @@ def run_partitioned(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, map
     try:
         done = checkpoint.done()
         mapping = mapping or Mapping.identity_mapping()
-        router = router_for(packs, max(1, workers) * PARTITIONS_PER_WORKER)
+        router = router_for(packs, partition_count(files, workers))
         config = WorkerConfig(rules_dir, context, as_of, plan.scan_id)
         with tempfile.TemporaryDirectory(prefix="spool-", dir=path.parent) as tmp, \
                 worker_pool(config, 1 if cluster else workers) as pool:

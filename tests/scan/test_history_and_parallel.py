@@ -114,7 +114,7 @@ def test_rows_validated_on_two_workers_in_small_chunks_equal_a_serial_pass(tmp_p
     from the results."""
     from conduct_engine.packs.loader import load_packs
     from conduct_engine.reports.summary import summarise
-    from conduct_engine.scan import routing
+    from conduct_engine.scan import parallel, routing
     from conduct_engine.scan.prepare import prepare
 
     gifts = make_gifts(9, employees=3)
@@ -139,6 +139,8 @@ def test_rows_validated_on_two_workers_in_small_chunks_equal_a_serial_pass(tmp_p
 
     one = scan(1)
     monkeypatch.setattr(routing, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(parallel, "PARTITION_BYTES", 100)  # ~60 partitions of about 100 bytes of input each
+    assert parallel.partition_count([path], 2) == -(-path.stat().st_size // 100) > 16
     two = scan(2)
     assert two == one
     results, problems, summary = two
