@@ -93,6 +93,10 @@ class Engine:
         self._params_used = {kind: set().union(*(d.params_used for d in defs)) for kind, defs in self._by_kind.items()}
         self._fields_read = {kind: {p for d in defs for p in d.refs.get(ANCHOR, set())}
                              for kind, defs in self._by_kind.items()}
+        #: the record's top-level fields its rules read (or copy onto joined facts): the anchor fact holds only these
+        self._anchor_keys = {kind: frozenset({"id"} | {p.split(".")[0] for p in self._fields_read[kind]}
+                                             | {p.split(".")[0] for p in self._record_copies[kind]})
+                             for kind in self._by_kind}
         for kind in self._by_kind:  # register the default rulesets now: fail at start-up, not per request
             try:
                 self._ruleset(kind, None)
@@ -230,7 +234,8 @@ class Engine:
                    and (computed := d.value(dump, ctx)) is not None}
         factset = record_facts(kind, dump, as_of=as_of, own_date=own_date,
                                aggregates={n: a.value for n, a in aggregates.items()},
-                               wanted=self._wanted.get(kind, set()), extra=derived)
+                               wanted=self._wanted.get(kind, set()), extra=derived,
+                               keep=self._anchor_keys.get(kind))
         facts = context_facts(ctx, self._wanted.get(kind, set()), factset.originals, self._join_keys.get(kind, {}),
                               dump, factset.facts) + factset.facts
         _copy_record_fields(facts, factset.anchor, self._record_copies.get(kind, set()))

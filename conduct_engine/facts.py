@@ -51,19 +51,26 @@ class FactSet:
 
 def _convert(schema: FactSchema, data: dict, prefix: str, omitted: list[str], where: str) -> dict:
     out: dict[str, Any] = {}
+    fields = schema.fields
     for key, value in data.items():
-        path = f"{prefix}{key}"
-        ftype = schema.fields.get(path)
-        if isinstance(value, dict) and (ftype is None or ftype.kind in ("object", "map")):
+        ftype = fields.get(prefix + key if prefix else key)
+        if isinstance(value, str):
+            if ftype is not None and ftype.kind in _DATE_KINDS:
+                out[key] = day_number(value)
+            elif len(value) > _MAX_TEXT_CHARS and len(value.encode("utf-8")) > MAX_TEXT_BYTES:
+                omitted.append(f"{where}{prefix}{key}")
+            else:
+                out[key] = value
+        elif isinstance(value, dict) and (ftype is None or ftype.kind in ("object", "map")):
+            path = prefix + key
             out[key] = _convert(schema, value, path + ".", omitted, where) if ftype and ftype.kind == "object" \
                 else _plain(value, omitted, f"{where}{path}")
-        elif ftype is not None and ftype.kind in ("date", "datetime") and isinstance(value, str):
-            out[key] = day_number(value)
-        elif isinstance(value, str) and len(value) > _MAX_TEXT_CHARS and len(value.encode("utf-8")) > MAX_TEXT_BYTES:
-            omitted.append(f"{where}{path}")
         else:
             out[key] = value
     return out
+
+
+_DATE_KINDS = ("date", "datetime")
 
 
 def _plain(value: Any, omitted: list[str], where: str) -> Any:
@@ -114,10 +121,14 @@ def _team_facts(team: dict, roles: Mapping[str, str]) -> list[dict]:
 
 
 def record_facts(kind: str, dump: dict, *, as_of: dt.date, own_date: dt.date,
-                 aggregates: dict[str, float], wanted: set[str], extra: dict[str, Any] | None = None) -> FactSet:
-    """Facts for one record: its wanted child facts first, then the anchor."""
+                 aggregates: dict[str, float], wanted: set[str], extra: dict[str, Any] | None = None,
+                 keep: frozenset[str] | None = None) -> FactSet:
+    """Facts for one record: its wanted child facts first, then the anchor (with ``keep``, only those of the
+    record's top-level fields: the ones its rules read; the engine parses and indexes every field asserted)."""
     out = FactSet()
     rest, children = _split_children(kind, dump)
+    if keep is not None:
+        rest = {k: v for k, v in rest.items() if k in keep}
     for child_type, _parent_key, items in children:
         if child_type not in wanted:
             continue

@@ -146,12 +146,18 @@ def test_fact_beyond_engine_limits_is_refused_not_crashed(engine, gift):
 
 
 def test_open_findings_map_too_wide_becomes_engine_error(engine):
+    """A map too wide for the engine, in a field the rules read, is an engine error (review); the anchor fact
+    holds only the fields its rules read, so the same map where no rule looks is left out of the facts."""
     record = {"id": "L-4", "kind": "loan_file", "product_type": "working_capital", "requested_amount_cny": 1e6,
               "term_months": 12, "borrower": {"party_id": "P-9"}, "team": {"lead_investigator": "E-1"},
               "modules": {"subject": {"status": "completed", "findings": {f"k{i}": i for i in range(300)}}}}
-    result = engine.evaluate(record)
+    live = Engine.from_paths()  # the bundled pack reads modules.subject.findings
+    result = live.evaluate(record)
     assert result.decision == "review"
     assert [v.evidence.get("error_code") for v in result.violations] == ["too_many_properties"]
+    starter = engine.evaluate(record)  # the starter rules read no module: judged as usual
+    assert "ENGINE-ERROR" not in _ids(starter) and "DDS-NO-ONSITE-VISIT" in _ids(starter)
+    assert "modules" not in engine.prepare(record)[1][-1] and "modules" in live.prepare(record)[1][-1]
 
 
 def test_long_text_read_by_no_rule_is_fine(engine, gift):
