@@ -97,12 +97,19 @@ def pack_calendar(params: dict[str, Any]) -> BusinessCalendar:
 
 def _list_items(dump: dict, path: str) -> tuple[list[Any], str] | None:
     """Split ``materials.source_type`` into the list at ``materials`` and the field ``source_type``."""
-    parts = path.split(".")
-    for i in range(1, len(parts) + 1):
-        value = get_path(dump, ".".join(parts[:i]))
+    splits = _SPLITS.get(path)
+    if splits is None:
+        parts = path.split(".")
+        splits = _SPLITS[path] = tuple((".".join(parts[:i]), ".".join(parts[i:])) for i in range(1, len(parts) + 1))
+    for head, rest in splits:
+        value = get_path(dump, head)
         if isinstance(value, list):
-            return value, ".".join(parts[i:])
+            return value, rest
     return None
+
+
+#: a derived value's path -> its (list part, field part) splits, shortest list part first (paths come from packs)
+_SPLITS: dict[str, tuple[tuple[str, str], ...]] = {}
 
 
 def compile_derived(name: str, text: str, applies_to: list[str], params: dict[str, Any]) -> Derived:
