@@ -102,7 +102,15 @@ class Store:
         the case events follow the decisions in the log. Returns only once the transaction has committed.
         Concurrent callers share transactions.
         """
-        return self.committer.submit(Append(records, decisions, submitted_by, cases or []))
+        return self.commit(Append(records, decisions, submitted_by, cases or []))
+
+    def commit(self, append: Append) -> list[int]:
+        """Store one caller's ``Append`` through group commit (see ``append``); the seqs of its decisions."""
+        return self.committer.submit(append)
+
+    async def commit_async(self, append: Append) -> list[int]:
+        """``commit`` from an event loop: awaits the group commit without blocking the loop or a worker thread."""
+        return await self.committer.submit_async(append)
 
     def apply(self, conn: Connection, appends: list[Append]) -> list[list[int]]:
         """Apply appends, in order, in ``conn``'s transaction (what the group committer runs); their seqs."""
