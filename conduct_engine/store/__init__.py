@@ -92,6 +92,7 @@ class Store:
     def close(self) -> None:
         """Finish queued writes, then release the database."""
         self.committer.close()
+        self.limits.close()
         self.db.close()
 
     def append(self, records: list[HistoryItem], decisions: list[Decision], submitted_by: str | None,

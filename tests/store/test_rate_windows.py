@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from conduct_engine.store.rate_windows import WINDOW_SECONDS
+from conduct_engine.store.rate_windows import WINDOW_SECONDS, Turn
 
 
 def test_hits_count_per_bucket_and_window(store):
@@ -30,3 +31,21 @@ def test_old_windows_are_pruned(store):
     assert store.limits.count("key:A", base) == 0
     assert store.limits.prune(base + 5 * WINDOW_SECONDS) >= 1
     assert store.limits.count("key:B", base + WINDOW_SECONDS) == 0
+
+
+def test_turns_in_one_batch_count_exactly_and_respect_their_guard(store):
+    moment = 3_000_000 * WINDOW_SECONDS
+    fail = Turn("auth-fail:10.0.0.1", "auth-fail:10.0.0.1", 2)
+    with store.db.transaction() as conn:
+        counts = store.limits.apply(conn, [Turn("key:A"), Turn("key:A"), fail, fail, fail,
+                                           Turn("key:A", "auth-fail:10.0.0.1", 2)], moment)
+    assert counts == [1, 2, 1, 2, None, None]  # the third failure and the key after it are refused, not counted
+    assert store.limits.count("key:A", moment) == 2 and store.limits.count("auth-fail:10.0.0.1", moment) == 2
+    assert store.limits.hit("key:A", moment) == 3  # one batch's upsert carried on by the next
+
+
+def test_concurrent_turns_from_the_event_loop_lose_nothing(store):
+    async def run() -> list[int | None]:
+        return list(await asyncio.gather(*(store.limits.take_turn(Turn("key:Y")) for _ in range(60))))
+
+    assert sorted(c for c in asyncio.run(run()) if c is not None) == list(range(1, 61))
