@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
-from api.deps import OptionalStoreDep, RateLimiterDep, SettingsDep
+from api.deps import StateDep
 from api.limits import Admission
 from conduct_engine.store import KeyInfo
 from conduct_engine.store.rate_windows import WINDOW_SECONDS
@@ -68,10 +68,10 @@ def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """
     allowed = set(roles) | {"admin"}
 
-    async def dependency(request: Request, settings: SettingsDep, store: OptionalStoreDep,
-                         rate_limiter: RateLimiterDep) -> Principal:
-        if not settings.auth:
+    async def dependency(request: Request, state: StateDep) -> Principal:
+        if not state.settings.auth:
             return LOCAL
+        store, rate_limiter = state.store, state.rate_limiter
         assert store is not None  # create_app refuses auth without a store
         address = request.client.host if request.client else "unknown"
         secret = _secret(request)
