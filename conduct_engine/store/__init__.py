@@ -116,9 +116,9 @@ class Store:
     def apply(self, conn: Connection, appends: list[Append]) -> list[list[int]]:
         """Apply appends, in order, in ``conn``'s transaction (what the group committer runs); their seqs."""
         self.register.put_many(conn, [(a.records, a.submitted_by) for a in appends])
-        seqs = self.log.append(conn, [d for a in appends for d in a.decisions])
+        decisions = [d for a in appends for d in a.decisions]
         events = self.cases.record(conn, [c for a in appends for c in a.cases])
-        self.log.append(conn, events)
+        seqs = self.log.append(conn, [*decisions, *events])[:len(decisions)]  # the case events follow the decisions
         out, start = [], 0
         for a in appends:
             out.append(seqs[start:start + len(a.decisions)])
