@@ -11,7 +11,7 @@ from typing import Any
 
 from api.errors import error_body
 from conduct_engine import error_codes
-from conduct_engine.store.rate_windows import RateWindows, Turn, window_of
+from conduct_engine.store.rate_windows import Turn, window_of
 from conduct_engine.untrusted import UntrustedInputError, load_json
 
 Scope = MutableMapping[str, Any]
@@ -93,10 +93,11 @@ class RateLimiter:
     which only a server without auth has, where nothing is limited anyway).
     """
 
-    def __init__(self, per_minute: int, failures_per_minute: int = 30, windows: RateWindows | None = None):
+    def __init__(self, per_minute: int, failures_per_minute: int = 30,
+                 take_turn: Callable[[Turn], Awaitable[int | None]] | None = None):
         self.per_minute = per_minute
         self.failures_per_minute = failures_per_minute
-        self._windows = windows
+        self._take_turn = take_turn  # the store's (``Store.take_turn``); None: count in this process
         self._local: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
 
@@ -109,7 +110,7 @@ class RateLimiter:
         """
         guard = f"auth-fail:{address}"
         turn = Turn(f"key:{key}" if key is not None else guard, guard, self.failures_per_minute)
-        count = await self._windows.take_turn(turn) if self._windows is not None else self._local_turn(turn)
+        count = await self._take_turn(turn) if self._take_turn is not None else self._local_turn(turn)
         if count is None:
             return Admission.BLOCKED
         if key is None:

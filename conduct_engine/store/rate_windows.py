@@ -7,7 +7,7 @@ window are deleted when a window opens.
 
 A request's whole turn at the door — "refused if its address failed too often, else count its key (or its
 failure)" — is one :class:`Turn`. Turns queued by concurrent requests are applied together in one transaction
-by a group committer (:meth:`RateWindows.take_turn` awaits it from the event loop): one upsert per bucket per
+by the store's group committer (``Store.take_turn``), with the decisions waiting: one upsert per bucket per
 batch (``count = count + n``), so each turn still gets its own exact count.
 """
 
@@ -16,14 +16,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 
 from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conduct_engine.store import schema
 from conduct_engine.store.database import Database
-from conduct_engine.store.group_commit import GroupCommitter
 
 WINDOW_SECONDS = 60
 
@@ -56,21 +54,13 @@ class RateWindows:
         self._forget = delete(table).where(table.c.bucket == bindparam("b"), table.c.window < bindparam("w"))
         self._counts = select(table.c.bucket, table.c.count).where(
             table.c.bucket.in_(bindparam("bs", expanding=True)), table.c.window == bindparam("w"))
-        # a count lost in a crash costs nothing: these transactions do not wait for the disk
-        self._committer: GroupCommitter[Turn, int | None] = GroupCommitter(
-            self.apply, partial(db.transaction, durable=False), name="conduct-rate-writer")
 
     def hit(self, bucket: str, moment: float | None = None) -> int:
         """Count one hit for ``bucket``; the bucket's count in this window, this hit included."""
-        with self._db.transaction(durable=False) as conn:
+        with self._db.transaction(durable=False) as conn:  # a count lost in a crash costs nothing
             count = self.apply(conn, [Turn(bucket)], moment)[0]
         assert count is not None  # an unguarded turn always hits
         return count
-
-    async def take_turn(self, turn: Turn) -> int | None:
-        """Apply ``turn`` (group-committed with concurrent ones), awaited from the event loop: its bucket's count
-        in this window, this hit included, or None when its guard refused it."""
-        return await self._committer.submit_async(turn)
 
     def apply(self, conn: Connection, turns: Sequence[Turn], moment: float | None = None) -> list[int | None]:
         """Apply turns, in order, in ``conn``'s transaction (what the group committer runs); their counts."""
@@ -92,10 +82,6 @@ class RateWindows:
             if totals[bucket] == n:  # a new window for this bucket: forget the old ones
                 conn.execute(self._forget, {"b": bucket, "w": window - 1})
         return [None if p is None else totals[p[0]] - hits[p[0]] + p[1] for p in places]
-
-    def close(self) -> None:
-        """Finish queued turns, then stop their writer thread."""
-        self._committer.close()
 
     def count(self, bucket: str, moment: float | None = None) -> int:
         """The bucket's hits in the current window (0 when none)."""

@@ -46,6 +46,25 @@ def test_turns_in_one_batch_count_exactly_and_respect_their_guard(store):
 
 def test_concurrent_turns_from_the_event_loop_lose_nothing(store):
     async def run() -> list[int | None]:
-        return list(await asyncio.gather(*(store.limits.take_turn(Turn("key:Y")) for _ in range(60))))
+        return list(await asyncio.gather(*(store.take_turn(Turn("key:Y")) for _ in range(60))))
 
     assert sorted(c for c in asyncio.run(run()) if c is not None) == list(range(1, 61))
+
+
+def test_turns_and_decisions_go_through_the_one_store_writer(store):
+    from conduct_engine.store import Append, Decision, digest
+
+    def decision(i: int) -> Decision:
+        return Decision({"decision_id": f"D-T{i}", "kind": "gift", "record_id": f"G-T{i}", "decision": "pass",
+                         "pack": {"digest": "sha256:abc"}, "violations": []}, "K-1", "api", "E-1", digest(i))
+
+    async def run() -> tuple[list[int | None], list[list[int]]]:
+        turns = [store.take_turn(Turn("key:Z")) for _ in range(5)]
+        appends = [store.commit_async(Append([], [decision(i)], "K-1")) for i in range(5)]
+        answers = await asyncio.gather(*turns, *appends)
+        return list(answers[:5]), list(answers[5:])  # type: ignore[arg-type]
+
+    counts, seqs = asyncio.run(run())
+    assert sorted(c for c in counts if c is not None) == [1, 2, 3, 4, 5]
+    assert sorted(s for one in seqs for s in one) == [1, 2, 3, 4, 5]
+    assert store.committer.items == 10 and store.log.verify().ok
