@@ -55,6 +55,12 @@ class Append:
     cases: list[CaseInput] = field(default_factory=list)  # decisions that open or update a review case
 
 
+def _holds_an_append(items: list[Append | Turn]) -> bool:
+    """Whether a batch must reach the disk before it is answered: one holding only rate-limit turns need not (a
+    count lost in a crash costs nothing)."""
+    return any(isinstance(i, Append) for i in items)
+
+
 class Store:
     """One database and its concerns: ``register``, ``reference``, ``waivers``, ``keys``, ``log``, ``packs``,
     ``cases``, ``sessions`` (the web console's) and ``limits`` (rate windows).
@@ -76,7 +82,7 @@ class Store:
         self.limits = RateWindows(self.db)
         #: The writer thread's queue; its ``batches`` and ``items`` count what it committed.
         self.committer: GroupCommitter[Append | Turn, list[int] | int | None] = GroupCommitter(
-            self.apply, self.db.transaction, name="conduct-store-writer")
+            self.apply, self.db.transaction, name="conduct-store-writer", durable=_holds_an_append)
 
     @classmethod
     def open(cls, url: str | None = None, data_dir: str | Path | None = None) -> Store:

@@ -38,10 +38,13 @@ class GroupCommitter(Generic[T, R]):
     """Runs ``apply(conn, items) -> results`` (one result per item, in order) for batches of queued items."""
 
     def __init__(self, apply: Callable[[Connection, list[T]], list[R]],
-                 transaction: Callable[[], AbstractContextManager[Connection]], *, max_batch: int = 256,
-                 name: str = "group-commit"):
+                 transaction: Callable[..., AbstractContextManager[Connection]], *, max_batch: int = 256,
+                 name: str = "group-commit", durable: Callable[[list[T]], bool] | None = None):
+        """``durable(items)``, when given, decides per batch whether its commit must wait for the disk: the
+        transaction is then opened as ``transaction(durable=...)``."""
         self._apply = apply
         self._transaction = transaction
+        self._durable = durable
         self._max_batch = max_batch
         self._name = name
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -138,7 +141,8 @@ class GroupCommitter(Generic[T, R]):
         answers.extend((entry, True, result) for entry, result in zip(batch, results, strict=True))
 
     def _in_transaction(self, items: list[T]) -> list[R]:
-        with self._transaction() as conn:
+        opened = self._transaction() if self._durable is None else self._transaction(durable=self._durable(items))
+        with opened as conn:
             results = self._apply(conn, items)
             if len(results) != len(items):  # before the commit: never acknowledge a write that was not applied
                 raise RuntimeError(f"apply returned {len(results)} results for {len(items)} items")

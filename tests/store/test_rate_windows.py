@@ -68,3 +68,12 @@ def test_turns_and_decisions_go_through_the_one_store_writer(store):
     assert sorted(c for c in counts if c is not None) == [1, 2, 3, 4, 5]
     assert sorted(s for one in seqs for s in one) == [1, 2, 3, 4, 5]
     assert store.committer.items == 10 and store.log.verify().ok
+
+
+def test_a_batch_of_turns_alone_does_not_wait_for_the_disk_and_one_with_decisions_does(store):
+    from conduct_engine.store import Append, Decision, digest
+    durable = store.committer._durable
+    assert durable is not None
+    append = Append([], [Decision({"decision_id": "D-1"}, "K-1", "api", None, digest(1))], "K-1")
+    assert durable([Turn("key:A"), Turn("key:B")]) is False
+    assert durable([Turn("key:A"), append]) is True and durable([append]) is True
