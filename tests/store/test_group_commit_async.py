@@ -117,3 +117,24 @@ def test_threads_and_the_loop_share_batches():
     assert asyncio.run(run()) == list(range(1, 40))
     committer.close()
     assert committer.items == 40
+
+
+def test_a_batch_lingers_for_writes_that_arrive_soon_after_its_first():
+    held = _Held()
+    held.release.set()
+    batches: list[list[int]] = []
+
+    def apply(conn: Any, items: list[int]) -> list[int]:
+        batches.append(list(items))
+        return list(items)
+
+    committer: GroupCommitter[int, int] = GroupCommitter(apply, held.transaction, linger=0.5)
+
+    async def run() -> list[int]:
+        first = asyncio.ensure_future(committer.submit_async(1))
+        await asyncio.sleep(0.05)  # well within the linger: joins the first's batch
+        return list(await asyncio.gather(first, committer.submit_async(2)))
+
+    assert asyncio.run(run()) == [1, 2]
+    committer.close()
+    assert batches == [[1, 2]]
