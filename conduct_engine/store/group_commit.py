@@ -44,8 +44,8 @@ class GroupCommitter(Generic[T, R]):
                  linger: float = 0.0):
         """``durable(items)``, when given, decides per batch whether its commit must wait for the disk: the
         transaction is then opened as ``transaction(durable=...)``. ``linger`` (seconds) is how long a batch
-        waits after its first item for more to join it: one transaction's statements cost much the same for one
-        item as for several, so under load a short wait saves more CPU than it costs in latency."""
+        that found more than its first item waiting (a busy writer) waits for more to join it: one transaction's
+        statements cost much the same for one item as for several. A lone item never waits."""
         self._apply = apply
         self._linger = linger
         self._transaction = transaction
@@ -107,8 +107,8 @@ class GroupCommitter(Generic[T, R]):
                 return
 
     def _take(self) -> tuple[list[_Entry[T, R]], bool]:
-        """Block for the first item, then take whatever else is already waiting (up to ``max_batch``), or
-        arrives within ``linger`` seconds of the first."""
+        """Block for the first item, then take whatever else is already waiting (up to ``max_batch``); when
+        something was (the writer is busy), also what arrives within ``linger`` seconds of the first."""
         first = self._queue.get()
         if first is _STOP:
             return [], True
@@ -116,7 +116,7 @@ class GroupCommitter(Generic[T, R]):
         deadline = time.monotonic() + self._linger
         while len(batch) < self._max_batch:
             try:
-                left = deadline - time.monotonic()
+                left = deadline - time.monotonic() if len(batch) > 1 else 0.0  # an idle writer does not wait
                 nxt = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
             except queue.Empty:
                 break

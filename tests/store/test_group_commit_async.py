@@ -119,9 +119,8 @@ def test_threads_and_the_loop_share_batches():
     assert committer.items == 40
 
 
-def test_a_batch_lingers_for_writes_that_arrive_soon_after_its_first():
+def test_a_busy_batch_lingers_for_writes_that_arrive_soon_after_and_a_lone_write_does_not_wait():
     held = _Held()
-    held.release.set()
     batches: list[list[int]] = []
 
     def apply(conn: Any, items: list[int]) -> list[int]:
@@ -130,11 +129,21 @@ def test_a_batch_lingers_for_writes_that_arrive_soon_after_its_first():
 
     committer: GroupCommitter[int, int] = GroupCommitter(apply, held.transaction, linger=0.5)
 
-    async def run() -> list[int]:
-        first = asyncio.ensure_future(committer.submit_async(1))
-        await asyncio.sleep(0.05)  # well within the linger: joins the first's batch
-        return list(await asyncio.gather(first, committer.submit_async(2)))
+    async def run() -> tuple[list[int], float]:
+        first = asyncio.ensure_future(committer.submit_async(1))  # holds the writer
+        assert await asyncio.to_thread(held.entered.wait, 30)
+        queued = [asyncio.ensure_future(committer.submit_async(i)) for i in (2, 3)]
+        while committer.pending < 2:
+            await asyncio.sleep(0.01)
+        held.release.set()  # the writer finds 2 and 3 waiting: busy, so it lingers ...
+        await asyncio.sleep(0.1)
+        late = asyncio.ensure_future(committer.submit_async(4))  # ... and 4 joins them
+        answers = list(await asyncio.gather(first, *queued, late))
+        started = time.monotonic()
+        answers.append(await committer.submit_async(5))  # alone: committed at once
+        return answers, time.monotonic() - started
 
-    assert asyncio.run(run()) == [1, 2]
+    answers, lone = asyncio.run(run())
     committer.close()
-    assert batches == [[1, 2]]
+    assert answers == [1, 2, 3, 4, 5] and batches == [[1], [2, 3, 4], [5]]
+    assert lone < 0.4
