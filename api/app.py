@@ -43,7 +43,7 @@ def build_app(settings: Settings, *, engine: Engine | None = None, store: Store 
     app.state.conduct = AppState(settings=settings, engines=engines, store=store,
                                  service=CheckService(engines.current, store),
                                  rate_limiter=RateLimiter(settings.rate_limit, settings.auth_failure_limit,
-                                                          store.limits if store is not None else None),
+                                                          store.take_turn if store is not None else None),
                                  sessions=store.sessions if store is not None else MemorySessions())
     errors.install(app)
     for module in (check, explain, backtests, decisions, cases, catalog, admin, health):

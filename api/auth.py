@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
-from starlette.concurrency import run_in_threadpool
 
-from api.deps import OptionalStoreDep, RateLimiterDep, SettingsDep
+from api.deps import StateDep
+from api.limits import Admission
 from conduct_engine.store import KeyInfo
 from conduct_engine.store.rate_windows import WINDOW_SECONDS
 
@@ -63,28 +63,28 @@ def _retry_after() -> int:
 def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting the given roles (admin is always admitted).
 
-    Async, so a request does not hop to a worker thread for it: key lookups are cached for a second, and a
-    cache miss is one indexed query.
+    Async, so a request does not hop to a worker thread for it: key lookups are cached for a second (a cache miss
+    is one indexed query), and the rate limiter's count is one turn group-committed with concurrent requests'.
     """
     allowed = set(roles) | {"admin"}
 
-    async def dependency(request: Request, settings: SettingsDep, store: OptionalStoreDep,
-                         rate_limiter: RateLimiterDep) -> Principal:
-        if not settings.auth:
+    async def dependency(request: Request, state: StateDep) -> Principal:
+        if not state.settings.auth:
             return LOCAL
+        store, rate_limiter = state.store, state.rate_limiter
         assert store is not None  # create_app refuses auth without a store
         address = request.client.host if request.client else "unknown"
-        if await run_in_threadpool(rate_limiter.blocked, address):
+        secret = _secret(request)
+        info: KeyInfo | None = store.keys.authenticate(secret) if secret else None
+        admission = await rate_limiter.admit(address, info.id if info is not None else None)
+        if admission is Admission.BLOCKED:
             raise HTTPException(429, f"Too many failed authentications from this address (more than "
                                 f"{rate_limiter.failures_per_minute} a minute); try again later",
                                 headers={"Retry-After": str(_retry_after())})
-        secret = _secret(request)
-        info: KeyInfo | None = store.keys.authenticate(secret) if secret else None
         if info is None:
-            await run_in_threadpool(rate_limiter.failed, address)
             raise HTTPException(401, "Unknown or revoked API key" if secret else "An API key is required "
                                 "(header X-API-Key)", headers={"WWW-Authenticate": "ApiKey"})
-        if not await run_in_threadpool(rate_limiter.allow, info.id):
+        if admission is Admission.OVER:
             raise HTTPException(429, f"Rate limit of {rate_limiter.per_minute} requests per minute "
                                 "exceeded for this key", headers={"Retry-After": str(_retry_after())})
         if info.role not in allowed:

@@ -114,7 +114,7 @@ async def get_engines(state: StateDep) -> EngineHolder:
     return state.engines
 
 
-async def get_engine(engines: Annotated[EngineHolder, Depends(get_engines)]) -> Engine:
+async def _engine_in_force(engines: EngineHolder) -> Engine:
     """The Engine in force, after picking up a pack reload recorded in the store by any worker.
 
     The store is asked at most every 2 s, by one request, in a worker thread (a reload compiles packs),
@@ -123,6 +123,11 @@ async def get_engine(engines: Annotated[EngineHolder, Depends(get_engines)]) -> 
     if engines.due():
         await run_in_threadpool(engines.pick_up)
     return engines.current()
+
+
+async def get_engine(state: StateDep) -> Engine:
+    """The Engine in force, after picking up a pack reload recorded in the store by any worker."""
+    return await _engine_in_force(state.engines)
 
 
 async def get_optional_store(state: StateDep) -> Store | None:
@@ -137,8 +142,9 @@ async def get_store(state: StateDep) -> Store:
     return state.store
 
 
-async def get_service(state: StateDep, _: Annotated[Engine, Depends(get_engine)]) -> CheckService:
+async def get_service(state: StateDep) -> CheckService:
     """The check service around the Engine in force (a pack reload elsewhere picked up first) and the store."""
+    await _engine_in_force(state.engines)
     return state.service
 
 

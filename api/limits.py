@@ -3,6 +3,7 @@ break the untrusted-input rules (duplicate keys, nesting, numbers; SPEC §12) wi
 
 from __future__ import annotations
 
+import enum
 import json
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -10,7 +11,7 @@ from typing import Any
 
 from api.errors import error_body
 from conduct_engine import error_codes
-from conduct_engine.store.rate_windows import RateWindows, window_of
+from conduct_engine.store.rate_windows import Turn, window_of
 from conduct_engine.untrusted import UntrustedInputError, load_json
 
 Scope = MutableMapping[str, Any]
@@ -77,48 +78,54 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+class Admission(enum.Enum):
+    """What the rate limiter says about one request."""
+
+    OK = "ok"
+    BLOCKED = "blocked"  # its address failed authentication too often this minute
+    UNKNOWN = "unknown"  # no valid key: counted as a failed authentication
+    OVER = "over"  # its key is past its budget for this minute
+
+
 class RateLimiter:
     """Request budgets shared by every worker process: per API key per minute, and failed authentications per
     client address per minute (counted in the store's rate windows; in this process's memory without a store,
     which only a server without auth has, where nothing is limited anyway).
-
-    The methods block on the store: call them from a worker thread.
     """
 
-    def __init__(self, per_minute: int, failures_per_minute: int = 30, windows: RateWindows | None = None):
+    def __init__(self, per_minute: int, failures_per_minute: int = 30,
+                 take_turn: Callable[[Turn], Awaitable[int | None]] | None = None):
         self.per_minute = per_minute
         self.failures_per_minute = failures_per_minute
-        self._windows = windows
+        self._take_turn = take_turn  # the store's (``Store.take_turn``); None: count in this process
         self._local: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
 
-    def _hit(self, bucket: str) -> int:
-        if self._windows is not None:
-            return self._windows.hit(bucket)
+    async def admit(self, address: str, key: str | None) -> Admission:
+        """One request's turn, counted at once: BLOCKED when ``address`` has failed authentication too often
+        this minute (nothing counted); else UNKNOWN without a valid ``key`` (a failure of ``address`` counted);
+        else one request of ``key`` counted, OVER when that is past its budget.
+
+        With a store, the turn is group-committed with concurrent requests' and awaited on the event loop.
+        """
+        guard = f"auth-fail:{address}"
+        turn = Turn(f"key:{key}" if key is not None else guard, guard, self.failures_per_minute)
+        count = await self._take_turn(turn) if self._take_turn is not None else self._local_turn(turn)
+        if count is None:
+            return Admission.BLOCKED
+        if key is None:
+            return Admission.UNKNOWN
+        return Admission.OK if count <= self.per_minute else Admission.OVER
+
+    def _local_turn(self, turn: Turn) -> int | None:
         window = window_of()
         with self._lock:
             self._local = {k: v for k, v in self._local.items() if k[1] >= window - 1}
-            count = self._local.get((bucket, window), 0) + 1
-            self._local[(bucket, window)] = count
+            if turn.guard is not None and self._local.get((turn.guard, window), 0) >= turn.guard_limit:
+                return None
+            count = self._local.get((turn.bucket, window), 0) + 1
+            self._local[(turn.bucket, window)] = count
             return count
-
-    def _count(self, bucket: str) -> int:
-        if self._windows is not None:
-            return self._windows.count(bucket)
-        with self._lock:
-            return self._local.get((bucket, window_of()), 0)
-
-    def allow(self, key: str) -> bool:
-        """Count one request of ``key``; False when that is past its budget for this minute."""
-        return self._hit(f"key:{key}") <= self.per_minute
-
-    def blocked(self, address: str) -> bool:
-        """Whether ``address`` has failed authentication too often this minute (it gets 429 until the next)."""
-        return self._count(f"auth-fail:{address}") >= self.failures_per_minute
-
-    def failed(self, address: str) -> None:
-        """Count one failed authentication from ``address``."""
-        self._hit(f"auth-fail:{address}")
 
 
 def _is_json(scope: Scope) -> bool:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from conduct_engine.cases.opening import case_inputs
@@ -22,7 +24,7 @@ from conduct_engine.facts import record_date
 from conduct_engine.history import HistoryIndex
 from conduct_engine.records import parse_context, registry
 from conduct_engine.results import Result
-from conduct_engine.store import Decision, Store, digest
+from conduct_engine.store import Append, Decision, Store, digest
 from conduct_engine.subjects import subject_of
 from conduct_engine.waivers import apply_waivers
 
@@ -51,6 +53,27 @@ def merge_context(stored: dict | None, given: dict | None) -> dict | None:
         given_ids = {i.get(key) for i in items if isinstance(i, dict)}
         out[name] = [i for i in stored[name] if i.get(key) not in given_ids] + items
     return out
+
+
+@contextmanager
+def _one_record() -> Iterator[None]:
+    """Report a single record's errors without the batch index (``value_cny``, not ``0.value_cny``)."""
+    try:
+        yield
+    except RecordError as exc:
+        raise RecordError([{**e, "loc": str(e["loc"]).removeprefix("0.")} for e in exc.errors]) from None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Records decided but not yet stored: their results, fact dicts, and the store write (None without a store)."""
+
+    results: list[Result]
+    dumps: list[dict]
+    append: Append | None
+    actor: str | None
+    channel: str
+    dry_run: bool
 
 
 class CheckService:
@@ -87,11 +110,19 @@ class CheckService:
               dry_run: bool = False, lenient: bool = False, actor: str | None = None, channel: str = "api",
               actor_name: str | None = None) -> Result:
         """Check one record; store it (unless ``dry_run``) and log the decision."""
-        try:
+        with _one_record():
             return self.check_many([record], context=context, as_of=as_of, dry_run=dry_run, lenient=lenient,
                                    actor=actor, channel=channel, actor_name=actor_name)[0]
-        except RecordError as exc:  # one record: its errors need no index
-            raise RecordError([{**e, "loc": str(e["loc"]).removeprefix("0.")} for e in exc.errors]) from None
+
+    async def check_async(self, record: Any, *, context: dict | None = None, as_of: dt.date | str | None = None,
+                          dry_run: bool = False, lenient: bool = False, actor: str | None = None,
+                          channel: str = "api", actor_name: str | None = None) -> Result:
+        """``check`` from an event loop: evaluated on the loop (one record takes a fraction of a millisecond),
+        then the group commit awaited without blocking it."""
+        with _one_record():
+            checked = self.decide([record], context=context, as_of=as_of, dry_run=dry_run, lenient=lenient,
+                                  actor=actor, channel=channel, actor_name=actor_name)
+        return (await self.record_async(checked))[0]
 
     def check_many(self, records: list[Any], *, context: dict | None = None, as_of: dt.date | str | None = None,
                    dry_run: bool = False, lenient: bool = False, actor: str | None = None,
@@ -100,6 +131,26 @@ class CheckService:
 
         ``actor`` (a key id) is whom the decisions are logged for; ``actor_name`` (its key name, default the
         id) is who the case events name.
+        """
+        checked = self.decide(records, context=context, as_of=as_of, dry_run=dry_run, lenient=lenient, actor=actor,
+                              channel=channel, actor_name=actor_name)
+        if checked.append is not None:  # returns once committed (group commit with concurrent requests)
+            self._stored().commit(checked.append)
+        return self._logged(checked)
+
+    async def record_async(self, checked: Checked) -> list[Result]:
+        """Store and log what :meth:`decide` decided, from an event loop: awaits the group commit without
+        blocking the loop; returns the results once committed."""
+        if checked.append is not None:
+            await self._stored().commit_async(checked.append)
+        return self._logged(checked)
+
+    def decide(self, records: list[Any], *, context: dict | None = None, as_of: dt.date | str | None = None,
+               dry_run: bool = False, lenient: bool = False, actor: str | None = None, channel: str = "api",
+               actor_name: str | None = None) -> Checked:
+        """Parse and evaluate records (reads only); what to store comes back in ``Checked.append``.
+
+        Nothing is stored or logged yet: :meth:`check_many` or :meth:`record_async` does that.
         """
         engine = self._engine()
         ctx = self._context(context, lenient)
@@ -113,15 +164,26 @@ class CheckService:
             result = engine.evaluate(model, context=ctx, history=history, as_of=day).result()
             results.append(apply_waivers(result, waivers, dump, day))
             dumps.append(dump)
-        if self.store is not None:  # returns once committed (group commit with concurrent requests)
+        append = None
+        if self.store is not None:
             kept = [] if dry_run else [HistoryIndex.item(m, day) for m in models]
             shown = [result.model_dump(mode="json") for result in results]
             cases = [] if dry_run else case_inputs(shown, dumps, self._case_policy(engine), day, submitted_by=actor,
                                                    actor=actor_name or actor)
-            self.store.append(kept, [Decision(result, actor, channel + ("-dry-run" if dry_run else ""),
-                                              subject_of(dump), digest(dump))
-                                     for result, dump in zip(shown, dumps, strict=True)], actor, cases)
-        for result, dump in zip(results, dumps, strict=True):
+            append = Append(kept, [Decision(result, actor, channel + ("-dry-run" if dry_run else ""),
+                                            subject_of(dump), digest(dump))
+                                   for result, dump in zip(shown, dumps, strict=True)], actor, cases)
+        return Checked(results, dumps, append, actor, channel, dry_run)
+
+    def _stored(self) -> Store:
+        assert self.store is not None  # only a service with a store decides an append
+        return self.store
+
+    @staticmethod
+    def _logged(checked: Checked) -> list[Result]:
+        """Write the application log's line for each decision (after it is stored); the results."""
+        actor, channel, dry_run = checked.actor, checked.channel, checked.dry_run
+        for result, dump in zip(checked.results, checked.dumps, strict=True):
             counterparty = dump.get("counterparty") or dump.get("borrower") or {}
             if not isinstance(counterparty, dict):
                 counterparty = {}
@@ -134,7 +196,7 @@ class CheckService:
             log.info("decision %s %s %s %s employee=%s client=%s name=%s rules=%s", result.decision_id,
                      result.kind, fields["record"], result.decision, fields["employee"], fields["client"],
                      fields["name"], ",".join(fields["rules"]) or "-", extra={"fields": fields})
-        return results
+        return checked.results
 
     def _history(self, engine: Engine, dump: dict, day: dt.date) -> HistoryIndex:
         if self.store is None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.deps import ServiceDep, SettingsDep
@@ -33,11 +35,13 @@ Caller = Annotated[Principal, Depends(require("submitter", "auditor"))]
 
 
 @router.post("/check", response_model=ResultV1)
-def check(req: CheckBody, caller: Caller, service: ServiceDep) -> Response:
-    """Check one record and return its result; the record joins the history unless ``dry_run``."""
+async def check(req: CheckBody, caller: Caller, service: ServiceDep) -> Response:
+    """Check one record and return its result; the record joins the history unless ``dry_run``.
+
+    Async: one record is evaluated on the event loop and the commit awaited there (no worker thread)."""
     _context(req.context, req.lenient)
     try:
-        result = service.check(req.record, context=req.context, as_of=req.as_of,
+        result = await service.check_async(req.record, context=req.context, as_of=req.as_of,
                                dry_run=req.dry_run, lenient=req.lenient, actor=caller.id,
                                actor_name=caller.name)
     except RecordError as exc:
@@ -46,20 +50,22 @@ def check(req: CheckBody, caller: Caller, service: ServiceDep) -> Response:
 
 
 @router.post("/check/batch", response_model=BatchResultV1)
-def check_batch(req: BatchBody, settings: SettingsDep, caller: Caller, service: ServiceDep) -> Response:
-    """Check several records, each on its own; results come back in request order."""
+async def check_batch(req: BatchBody, settings: SettingsDep, caller: Caller, service: ServiceDep) -> Response:
+    """Check several records, each on its own; results come back in request order.
+
+    The records are evaluated in a worker thread (a batch can take a while), the commit awaited on the loop."""
     if len(req.records) > settings.max_batch:
         return error_response(413, error_codes.BATCH_TOO_LARGE, (
             f"Batch of {len(req.records)} records exceeds the limit of {settings.max_batch} per request; "
             "split it into smaller batches"))
     _context(req.context, req.lenient)
     try:
-        results = service.check_many(req.records, context=req.context, as_of=req.as_of,
-                                     dry_run=req.dry_run, lenient=req.lenient, actor=caller.id,
-                                     actor_name=caller.name)
+        checked = await run_in_threadpool(partial(service.decide, req.records, context=req.context, as_of=req.as_of,
+                                                  dry_run=req.dry_run, lenient=req.lenient, actor=caller.id,
+                                                  actor_name=caller.name))
     except RecordError as exc:
         raise InputError(prefixed(exc.errors, "records")) from None
-    return _json(BatchResultV1(results=results))
+    return _json(BatchResultV1(results=await service.record_async(checked)))
 
 
 def _json(model: ResultV1 | BatchResultV1) -> Response:

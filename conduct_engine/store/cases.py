@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, or_, select, tuple_, update
 
 from conduct_engine.store import schema
 from conduct_engine.store.case_rows import Case, CaseInput, CaseQuery, Change, Comment, Finding
@@ -20,6 +21,22 @@ from conduct_engine.store.decision_log import CaseEvent, DecisionLog
 from conduct_engine.store.waivers import Waivers
 
 _C, _F, _M = schema.cases, schema.case_findings, schema.case_comments
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What opening or updating a case needs to know of an existing one."""
+
+    id: str
+    status: str
+    assignee: str | None
+
+
+def _finding_rows(case_id: str, findings: list[Finding], kept: dict[str, str]) -> list[dict[str, Any]]:
+    """A case's finding rows (one per rule; a verdict already given on a rule is kept)."""
+    rows = {f.rule_id: {"case_id": case_id, "rule_id": f.rule_id, "standard": f.standard, "severity": f.severity,
+                        "message": f.message, "verdict": kept.get(f.rule_id, "unreviewed")} for f in findings}
+    return list(rows.values())
 
 
 class CaseNotFound(LookupError):
@@ -41,29 +58,41 @@ class Cases:
 
     # ---- opened by decisions ----------------------------------------------------------------------------
     def record(self, conn: Connection, inputs: Sequence[CaseInput]) -> list[CaseEvent]:
-        """Open a case per input, or update the record's case (a closed one is reopened); the events to log."""
-        events: list[CaseEvent] = []
+        """Open a case per input, or update the record's case (a closed one is reopened); the events to log.
+
+        The inputs are taken in order, as if one after the other (a record twice in them opens its case, then
+        updates it), with a fixed number of statements for the lot: one read of the cases concerned and one of
+        their verdicts, one insert of the new cases, one update per updated case, one delete and one insert of
+        findings.
+        """
+        if not inputs:
+            return []
         at = now()
+        known, verdicts = self._known(conn, inputs)
+        events: list[CaseEvent] = []
+        opened: list[dict[str, Any]] = []
+        updated: list[tuple[str, dict[str, Any]]] = []
+        findings_of: dict[str, list[dict[str, Any]]] = {}  # the findings each touched case ends with
         for inp in inputs:
             result = inp.result
             kind, record_id, decision = result["kind"], result["record_id"], result["decision"]
             findings = _findings(result)
-            row = conn.execute(self._locked(select(_C).where(_C.c.kind == kind, _C.c.record_id == record_id))).first()
             rules = [f.rule_id for f in findings]
+            row = known.get((kind, record_id))
             if row is None:
                 case_id = "C-" + secrets.token_hex(6)
-                conn.execute(insert(_C).values(
+                opened.append(dict(
                     id=case_id, kind=kind, record_id=record_id, decision_id=result["decision_id"],
                     subject=inp.subject, branch=inp.branch, decision=decision, status="open", assignee=None,
                     submitted_by=inp.submitted_by, opened_at=at, opened_on=inp.opened_on, due_on=inp.due_on,
                     updated_at=at, closed_at=None, acknowledged_at=None, disposition=None, pending=None))
-                self._put_findings(conn, case_id, findings, {})
+                known[(kind, record_id)] = _Known(case_id, "open", None)
+                findings_of[case_id] = _finding_rows(case_id, findings, {})
+                verdicts[case_id] = {r["rule_id"]: r["verdict"] for r in findings_of[case_id]}
                 events.append(CaseEvent("opened", case_id, inp.actor, kind, record_id, inp.subject, decision,
                                         {"decision_id": result["decision_id"], "rules": rules,
                                          "due_on": inp.due_on.isoformat()}))
                 continue
-            kept = {r.rule_id: r.verdict for r in conn.execute(select(_F.c.rule_id, _F.c.verdict)
-                                                                  .where(_F.c.case_id == row.id))}
             values: dict[str, Any] = {"decision_id": result["decision_id"], "decision": decision, "due_on": inp.due_on,
                                       "updated_at": at, "subject": inp.subject, "branch": inp.branch}
             name, data = "updated", {"decision_id": result["decision_id"], "rules": rules}
@@ -73,17 +102,37 @@ class Cases:
                 name, data = "reopened", {**data, "reason": f"new decision {result['decision_id']} ({decision})"}
             elif row.status == "awaiting_approval":  # the proposal was about other findings
                 values.update(status="in_review", pending=None)
-            conn.execute(update(_C).where(_C.c.id == row.id).values(**values))
-            self._put_findings(conn, row.id, findings, kept)
+            updated.append((row.id, values))
+            known[(kind, record_id)] = _Known(row.id, values.get("status", row.status), row.assignee)
+            findings_of[row.id] = _finding_rows(row.id, findings, verdicts.get(row.id, {}))
+            verdicts[row.id] = {r["rule_id"]: r["verdict"] for r in findings_of[row.id]}
             events.append(CaseEvent(name, row.id, inp.actor, kind, record_id, inp.subject, decision, data))
+        if opened:
+            conn.execute(insert(_C), opened)
+        for case_id, values in updated:
+            conn.execute(update(_C).where(_C.c.id == case_id).values(**values))
+        if updated:
+            conn.execute(delete(_F).where(_F.c.case_id.in_(bindparam("ids", expanding=True))),
+                         {"ids": sorted({case_id for case_id, _ in updated})})
+        rows = [r for case_rows in findings_of.values() for r in case_rows]
+        if rows:
+            conn.execute(insert(_F), rows)
         return events
 
-    def _put_findings(self, conn: Connection, case_id: str, findings: list[Finding], kept: dict[str, str]) -> None:
-        conn.execute(delete(_F).where(_F.c.case_id == case_id))
-        rows = {f.rule_id: {"case_id": case_id, "rule_id": f.rule_id, "standard": f.standard, "severity": f.severity,
-                            "message": f.message, "verdict": kept.get(f.rule_id, "unreviewed")} for f in findings}
-        if rows:
-            conn.execute(insert(_F), list(rows.values()))
+    def _known(self, conn: Connection, inputs: Sequence[CaseInput]
+               ) -> tuple[dict[tuple[str, str], _Known], dict[str, dict[str, str]]]:
+        """The existing cases of the inputs' records (locked on PostgreSQL) and their findings' verdicts."""
+        keys = sorted({(i.result["kind"], i.result["record_id"]) for i in inputs})
+        query = select(_C.c.id, _C.c.kind, _C.c.record_id, _C.c.status, _C.c.assignee).where(
+            tuple_(_C.c.kind, _C.c.record_id).in_(bindparam("keys", expanding=True)))
+        known = {(r.kind, r.record_id): _Known(r.id, r.status, r.assignee)
+                 for r in conn.execute(self._locked(query), {"keys": keys})}
+        verdicts: dict[str, dict[str, str]] = {row.id: {} for row in known.values()}
+        if verdicts:
+            for f in conn.execute(select(_F.c.case_id, _F.c.rule_id, _F.c.verdict)
+                                  .where(_F.c.case_id.in_(bindparam("ids", expanding=True))), {"ids": sorted(verdicts)}):
+                verdicts[f.case_id][f.rule_id] = f.verdict
+        return known, verdicts
 
     def _locked(self, query: Any) -> Any:
         return query.with_for_update() if self._db.dialect == "postgresql" else query

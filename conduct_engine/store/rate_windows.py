@@ -4,13 +4,20 @@ A hit is one upsert that returns the new count of its (bucket, window) row: atom
 time) and on PostgreSQL (``INSERT … ON CONFLICT DO UPDATE``), so N workers admit exactly the configured number
 of requests per window between them, not N times it. Windows are epoch minutes; rows older than the previous
 window are deleted when a window opens.
+
+A request's whole turn at the door — "refused if its address failed too often, else count its key (or its
+failure)" — is one :class:`Turn`. Turns queued by concurrent requests are applied together in one transaction
+by the store's group committer (``Store.take_turn``), with the decisions waiting: one upsert per bucket per
+batch (``count = count + n``), so each turn still gets its own exact count.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conduct_engine.store import schema
@@ -24,6 +31,15 @@ def window_of(moment: float | None = None) -> int:
     return int((time.time() if moment is None else moment) // WINDOW_SECONDS)
 
 
+@dataclass(frozen=True)
+class Turn:
+    """One hit of ``bucket`` — unless ``guard`` already has ``guard_limit`` hits this window, then none."""
+
+    bucket: str
+    guard: str | None = None
+    guard_limit: int = 0
+
+
 class RateWindows:
     """Count hits per bucket (``key:<id>``, ``auth-fail:<address>``) in the current window."""
 
@@ -31,19 +47,41 @@ class RateWindows:
         self._db = db
         table = schema.rate_windows
         insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
-        upsert = insert(table).values(bucket=bindparam("b"), window=bindparam("w"), count=1)
+        upsert = insert(table).values(bucket=bindparam("b"), window=bindparam("w"), count=bindparam("n"))
         self._upsert = upsert.on_conflict_do_update(index_elements=[table.c.bucket, table.c.window],
-                                                    set_={"count": table.c.count + 1}).returning(table.c.count)
+                                                    set_={"count": table.c["count"] + upsert.excluded["count"]}
+                                                    ).returning(table.c.count)
         self._forget = delete(table).where(table.c.bucket == bindparam("b"), table.c.window < bindparam("w"))
+        self._counts = select(table.c.bucket, table.c.count).where(
+            table.c.bucket.in_(bindparam("bs", expanding=True)), table.c.window == bindparam("w"))
 
     def hit(self, bucket: str, moment: float | None = None) -> int:
         """Count one hit for ``bucket``; the bucket's count in this window, this hit included."""
-        window, bucket = window_of(moment), bucket[:200]
         with self._db.transaction(durable=False) as conn:  # a count lost in a crash costs nothing
-            count = int(conn.execute(self._upsert, {"b": bucket, "w": window}).scalar_one())
-            if count == 1:  # a new window for this bucket: forget the old ones
-                conn.execute(self._forget, {"b": bucket, "w": window - 1})
+            count = self.apply(conn, [Turn(bucket)], moment)[0]
+        assert count is not None  # an unguarded turn always hits
         return count
+
+    def apply(self, conn: Connection, turns: Sequence[Turn], moment: float | None = None) -> list[int | None]:
+        """Apply turns, in order, in ``conn``'s transaction (what the group committer runs); their counts."""
+        window = window_of(moment)
+        guards = sorted({t.guard[:200] for t in turns if t.guard is not None})
+        seen: dict[str, int] = {b: c for b, c in conn.execute(self._counts, {"bs": guards, "w": window})} if guards else {}
+        hits: dict[str, int] = {}
+        places: list[tuple[str, int] | None] = []  # per turn: its bucket and how many hits of it the batch had
+        for turn in turns:
+            guard, bucket = (turn.guard[:200] if turn.guard is not None else None), turn.bucket[:200]
+            if guard is not None and seen.get(guard, 0) + hits.get(guard, 0) >= turn.guard_limit:
+                places.append(None)
+                continue
+            hits[bucket] = hits.get(bucket, 0) + 1
+            places.append((bucket, hits[bucket]))
+        totals = {}
+        for bucket, n in hits.items():
+            totals[bucket] = int(conn.execute(self._upsert, {"b": bucket, "w": window, "n": n}).scalar_one())
+            if totals[bucket] == n:  # a new window for this bucket: forget the old ones
+                conn.execute(self._forget, {"b": bucket, "w": window - 1})
+        return [None if p is None else totals[p[0]] - hits[p[0]] + p[1] for p in places]
 
     def count(self, bucket: str, moment: float | None = None) -> int:
         """The bucket's hits in the current window (0 when none)."""

@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
 from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, Text, bindparam, cast, func, select
 
 from conduct_engine.history import HistoryItem
 from conduct_engine.store import schema
 from conduct_engine.store.database import Database, now
+
+
+class _ParsedItems:
+    """History items by (kind, record id), their JSON parsed once: valid while the row's stored text and date are
+    the same (a record sent again is parsed again); the oldest are forgotten past ``limit``. Nothing that reads
+    history changes an item or its dump."""
+
+    def __init__(self, limit: int = 200_000):
+        self.limit = limit
+        self._items: dict[tuple[str, str], tuple[str, HistoryItem]] = {}
+        self._lock = threading.Lock()
+
+    def item(self, kind: str, record_id: str, day: dt.date, text: str) -> HistoryItem:
+        """The history item of a row whose ``data`` is stored as ``text``."""
+        key = (kind, record_id)
+        hit = self._items.get(key)
+        if hit is not None and hit[0] == text and hit[1].day == day:
+            return hit[1]
+        item = HistoryItem(kind, record_id, day, json.loads(text))
+        with self._lock:  # reads come from the event loop and from worker threads (batches, scans)
+            while len(self._items) >= self.limit:
+                del self._items[next(iter(self._items))]
+            self._items[key] = (text, item)
+        return item
 
 
 class Register:
@@ -51,21 +77,30 @@ class Register:
 
     def history(self, kinds: set[str], start: dt.date, end: dt.date,
                 employees: set[str] | None = None) -> list[HistoryItem]:
-        """Stored records of the given kinds dated in ``[start, end]`` (of those employees only, if given)."""
+        """Stored records of the given kinds dated in ``[start, end]`` (of those employees only, if given).
+
+        Each request reads its window again (other workers may have stored records since); what is not read
+        again is the JSON: a record whose stored text is unchanged comes from :class:`_ParsedItems`, parsed once.
+        """
         if not kinds or employees == set():
             return []
         params: dict[str, Any] = {"kinds": sorted(kinds), "start": start, "end": end}
         if employees is not None:
             params["employees"] = sorted(employees)
         with self._db.read() as conn:
-            rows = conn.execute(self._history_query[employees is not None], params)
-            return [HistoryItem(r.kind, r.record_id, r.record_date, r.data) for r in rows]
+            rows = conn.execute(self._history_query[employees is not None], params).all()
+        parsed = self._parsed
+        return [parsed.item(kind, record_id, day, text) for kind, record_id, day, text in rows]
+
+    @cached_property
+    def _parsed(self) -> _ParsedItems:
+        return _ParsedItems()
 
     @cached_property
     def _history_query(self) -> tuple[Any, Any]:
-        """The history SELECT, built once: (any employee, only the given employees)."""
+        """The history SELECT, built once: (any employee, only the given employees); ``data`` as its JSON text."""
         t = schema.records
-        query = select(t.c.kind, t.c.record_id, t.c.record_date, t.c.data).where(
+        query = select(t.c.kind, t.c.record_id, t.c.record_date, cast(t.c.data, Text)).where(
             t.c.kind.in_(bindparam("kinds", expanding=True)), t.c.record_date >= bindparam("start"),
             t.c.record_date <= bindparam("end"))
         return query, query.where(t.c.employee_id.in_(bindparam("employees", expanding=True)))

@@ -142,9 +142,10 @@ def test_503_store_down(engine: Engine, store: Store, monkeypatch: pytest.Monkey
     def down(*_args: Any, **_kwargs: Any) -> None:
         raise OperationalError("INSERT …", None, ConnectionRefusedError("connection refused"))
 
-    monkeypatch.setattr(store, "append", down)
+    monkeypatch.setattr(store.register, "put_many", down)  # inside the writer thread's transaction
     with TestClient(create_app(engine, store=store)) as c:
         r = c.post("/v1/check", json=example_body())
+    assert store.log.count() == 0
     assert _body(r, 503) == {"detail": "The store is unavailable; nothing of this request was recorded. Retry later.",
                              "code": "store_unavailable", "errors": []}
     assert r.headers["retry-after"] == "5"

@@ -250,7 +250,7 @@ def test_store_down_is_a_503_and_nothing_is_recorded(api, keys, store, monkeypat
     def down(*_args, **_kwargs):
         raise OperationalError("INSERT …", None, ConnectionRefusedError("connection refused"))
 
-    monkeypatch.setattr(store, "append", down)
+    monkeypatch.setattr(store.register, "put_many", down)  # inside the writer thread's transaction
     r = api.post("/v1/check", json={"record": _gift(1, 100, "2026-10-01")}, headers=h(keys["submitter"]))
     assert r.status_code == 503 and r.headers["retry-after"] == "5"
     assert r.json() == {"detail": "The store is unavailable; nothing of this request was recorded. Retry later.",

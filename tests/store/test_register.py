@@ -51,3 +51,23 @@ def test_get_one_record_by_kind_and_id(store):
     got = store.register.get("gift", "G-2")
     assert got is not None and (got.kind, got.id, got.day, got.dump["value_cny"]) == ("gift", "G-2", DAY, 25)
     assert store.register.get("gift", "G-3") is None and store.register.get("entertainment", "G-1") is None
+
+
+def test_history_parses_a_stored_record_once_and_again_when_it_is_sent_again(store):
+    day = dt.date(2026, 5, 1)
+
+    def put(value: int, on: dt.date = day) -> None:
+        item = HistoryItem("gift", "G-CACHE", on, {"id": "G-CACHE", "kind": "gift", "employee_id": "E-9",
+                                                   "value_cny": value})
+        with store.db.transaction() as conn:
+            store.register.put(conn, [item], "K-1")
+
+    put(100)
+    first = store.register.history({"gift"}, day, day, {"E-9"})
+    assert store.register.history({"gift"}, day, day, {"E-9"})[0] is first[0]  # parsed once
+    put(900)  # sent again: the stored text changed, so it is read again
+    (again,) = store.register.history({"gift"}, day, day, {"E-9"})
+    assert again.dump["value_cny"] == 900 and first[0].dump["value_cny"] == 100
+    put(900, day + dt.timedelta(days=1))  # same content, another date
+    (moved,) = store.register.history({"gift"}, day, day + dt.timedelta(days=1), {"E-9"})
+    assert moved.day == day + dt.timedelta(days=1)
