@@ -296,7 +296,12 @@ def load_json(text: str, *, name: str, max_depth: int) -> Any:
 
     def number(text: str, convert: Any) -> Any:
         nonlocal flagged
-        value = convert(text) if _digits(text) <= MAX_DIGITS else None
+        if len(text) <= MAX_DIGITS:  # no more characters than the digits allowed: only finiteness to check
+            value = convert(text)
+            if not isinstance(value, float) or math.isfinite(value):
+                return value
+        else:
+            value = convert(text) if _digits(text) <= MAX_DIGITS else None
         problem = number_problem(text, value)
         if problem:
             flagged = True

@@ -48,11 +48,26 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
     its result is checkpointed, so a scan that dies in between logs nothing twice when resumed. The store is the
     one at ``store_url`` (a job passes its app's); None: the one the settings name (the CLI's).
     """
-    from conduct_engine.engine import default_rules_dir
     from conduct_engine.records import parse_context
     expand(paths)  # a missing or unsupported input fails before the packs are loaded
     if context is not None:
         parse_context(context)  # as strict as `check`, and here, before any worker starts (RecordError)
+    workers = workers or default_workers()
+    if stored_history or cluster or workers <= 1:
+        return _run_scan(paths, rules_dir, mapping_path, context, as_of, workers, cluster, store, resume,
+                         stored_history, store_url, actor, on_start, on_progress, None)
+    from conduct_engine.scan.runner import worker_pool
+    from conduct_engine.scan.worker import WorkerConfig
+    with worker_pool(WorkerConfig(rules_dir, context, as_of, ""), workers) as pool:  # engines build meanwhile
+        return _run_scan(paths, rules_dir, mapping_path, context, as_of, workers, cluster, store, resume,
+                         stored_history, store_url, actor, on_start, on_progress, pool)
+
+
+def _run_scan(paths: list[str], rules_dir: str | None, mapping_path: str | None, context: Any, as_of: dt.date,
+              workers: int, cluster: str | None, store: Path | None, resume: bool, stored_history: bool,
+              store_url: str | None, actor: str, on_start: Callable[[int, int], None] | None,
+              on_progress: Callable[[int], None] | None, pool: Any) -> ScanRun:
+    from conduct_engine.engine import default_rules_dir
     packs: LoadedPacks = load_packs(rules_dir or default_rules_dir())
     mapping, mapping_text = None, ""
     if mapping_path:
@@ -63,13 +78,13 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
         from conduct_engine.store import Store
         log = Store.open(store_url)
         stored = log.register.history
-    workers = workers or default_workers()
     if stored is None:  # the batch is the whole history: prepare in parallel, partitioned by the windows' keys
         from conduct_engine.scan.parallel import run_partitioned
         plan, checkpoint, resumed = run_partitioned(
             paths, packs=packs, as_of=as_of, mapping=mapping, mapping_text=mapping_text, context=context,
             rules_dir=rules_dir, workers=workers, cluster=cluster, resume=resume, on_start=on_start,
-            on_progress=on_progress, store_path=lambda scan_id: store or data_dir() / "scans" / f"{scan_id}.checkpoint")
+            on_progress=on_progress, store_path=lambda scan_id: store or data_dir() / "scans" / f"{scan_id}.checkpoint",
+            pool=pool)
         if checkpoint.count() != plan.record_count:  # pragma: no cover - a runner lost work: never report it done
             raise ScanInputError(f"scan incomplete: {checkpoint.count()} of {plan.record_count} records checked")
         if resumed or plan.fold is None:  # results checked by an earlier run are only in the checkpoint

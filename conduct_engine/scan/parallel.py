@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +55,11 @@ def run_partitioned(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, map
                     mapping_text: str, context: Any, rules_dir: str | None, workers: int, cluster: str | None,
                     store_path: Callable[[str], Path], resume: bool,
                     on_start: Callable[[int, int], None] | None = None,
-                    on_progress: Callable[[int], None] | None = None) -> tuple[ScanPlan, Checkpoint, int]:
+                    on_progress: Callable[[int], None] | None = None, pool: Any = None
+                    ) -> tuple[ScanPlan, Checkpoint, int]:
     """Scan ``paths`` partitioned; returns the plan (its counts filled in), the checkpoint and how many
-    results the checkpoint already held."""
+    results the checkpoint already held. ``pool``: a ``runner.worker_pool`` started before the scan id was
+    known (its workers built their engines while this process loaded the packs); else one is started here."""
     files = expand(paths)
     extra: dict[str, Any] = {"mapping": mapping_text, "context": context, "as_of": as_of.isoformat(),
                              "pack": packs.digest}
@@ -68,15 +72,16 @@ def run_partitioned(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, map
         mapping = mapping or Mapping.identity_mapping()
         router = router_for(packs, partition_count(files, workers))
         config = WorkerConfig(rules_dir, context, as_of, plan.scan_id)
-        with tempfile.TemporaryDirectory(prefix="spool-", dir=path.parent) as tmp, \
-                worker_pool(config, 1 if cluster else workers) as pool:
+        given = nullcontext(pool) if pool is not None and not cluster else worker_pool(config, 1 if cluster else workers)
+        with tempfile.TemporaryDirectory(prefix="spool-", dir=path.parent) as tmp, given as pool:
             spool = Spool(Path(tmp), router.partitions)
             routed, earliest = _route(plan, files, mapping, router, spool, done, pool, max(1, workers))
             parts = spool.close()
             checkpoint.put("total", str(routed))
             if on_start:
                 on_start(routed, len(done))
-            tasks = [PartitionTask(p, str(spool.path(p)), tuple(plan.inputs), mapping, earliest) for p in parts]
+            tasks = [PartitionTask(p, str(spool.path(p)), tuple(plan.inputs), mapping, earliest, plan.scan_id)
+                     for p in parts]
             seen: dict[int, str] = {}
 
             plan.fold = SummaryFold()
@@ -105,6 +110,16 @@ def run_partitioned(paths: list[str], *, packs: LoadedPacks, as_of: dt.date, map
     return plan, checkpoint, len(done)
 
 
+def _keep_earliest(earliest: dict[str, list[tuple[dt.date, str]]], kind: str, item: tuple[dt.date, str]) -> None:
+    """Keep the two smallest (day, id) per kind, sorted."""
+    first = earliest.get(kind)
+    if first is None:
+        earliest[kind] = [item]
+    elif len(first) < 2 or item < first[1]:
+        first[1:] = [item]
+        first.sort()
+
+
 def _route(plan: ScanPlan, files: list[Path], mapping: Mapping, router: Router, spool: Spool, done: dict[int, str],
            pool: Any, workers: int) -> tuple[int, dict[str, list[tuple[str, str]]]]:
     """Read every row here, and have the workers parse, map and validate them as ``prepare`` does
@@ -118,20 +133,24 @@ def _route(plan: ScanPlan, files: list[Path], mapping: Mapping, router: Router, 
 
     tasks = chunks(files, mapping, router.partitions, Limits.load(), count_row)
     for task, outcomes in ordered(pool, route_rows, tasks, in_flight=2 * workers + 1):
+        lines: dict[int, list[str]] = defaultdict(list)  # the chunk's spool lines, written once per partition
+        evaluated: dict[int, int] = defaultdict(int)
         for problems, routed in outcomes:
-            plan.problems += problems
+            if problems:
+                plan.problems += problems
             if routed is None:
                 continue
-            first = earliest.setdefault(routed.kind, [])
-            first.append((routed.day, routed.id))
-            if len(first) > 2:
-                first.sort()
-                del first[2:]
+            _keep_earliest(earliest, routed.kind, (routed.day, routed.id))
             home = router.spread(routed.home, ordinal)
-            targets = dict.fromkeys(routed.copies - {home}, 0)
-            targets[home] = 2 if ordinal in done else 1
-            spool.add_text(targets, ordinal, routed.text)
+            head = f"[{ordinal},"
+            lines[home].append(f"{head}{2 if done and ordinal in done else 1},{routed.text}\n")
+            evaluated[home] += 1
+            for copy in routed.copies:
+                if copy != home:
+                    lines[copy].append(f"{head}0,{routed.text}\n")
             ordinal += 1
+        for partition, written in lines.items():
+            spool.add_lines(partition, written, evaluated.get(partition, 0))
         if task.failure is not None:  # after the rows read before it, as in a serial pass
             plan.failures.append(task.failure)
             plan.problems.append(task.failure.as_problem())

@@ -125,13 +125,19 @@ class Spool:
     def add_text(self, partitions: dict[int, int], ordinal: int, text: str) -> None:
         """:meth:`add` with ``tail`` already encoded (without its opening bracket: ``spool_text``)."""
         for partition, evaluate in partitions.items():
-            out = self._files.get(partition)
-            if out is None:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                out = self._files[partition] = self.path(partition).open("w", encoding="utf-8", buffering=1 << 20)
-            out.write(f"[{ordinal},{evaluate},{text}\n")
-            if evaluate:  # a partition of checkpointed records is still read: their keys are checked
-                self.counts[partition] += 1
+            self.add_lines(partition, [f"[{ordinal},{evaluate},{text}\n"], 1 if evaluate else 0)
+
+    def add_lines(self, partition: int, lines: list[str], evaluated: int) -> None:
+        """Append whole spool lines (``[ordinal,evaluate,`` + tail + newline) to one partition; ``evaluated``
+        of them are to be checked there (1 or 2: a partition of checkpointed records is still read, their keys
+        are checked)."""
+        out = self._files.get(partition)
+        if out is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            out = self._files[partition] = self.path(partition).open("w", encoding="utf-8", buffering=1 << 20)
+        out.write("".join(lines))
+        if evaluated:
+            self.counts[partition] += evaluated
 
     def close(self) -> list[int]:
         """Close every file; the partitions with something to evaluate, largest first (better balance)."""

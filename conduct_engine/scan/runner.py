@@ -74,6 +74,8 @@ def worker_pool(config: WorkerConfig, workers: int) -> Iterator[ProcessPoolExecu
         return
     context = multiprocessing.get_context("spawn")  # a clean interpreter per worker: no forked engine state
     with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(config,)) as pool:
+        for _ in range(workers):  # start every worker now (a spawn pool starts them on demand): engines build meanwhile
+            pool.submit(int)
         yield pool
 
 

@@ -93,6 +93,7 @@ class PartitionTask:
     sources: tuple[str, ...]  # input files, by the index the spool entries carry
     mapping: Any  # the scan's Mapping
     earliest: dict[str, list[tuple[str, str]]]  # the whole batch's two earliest (day, id) per kind
+    scan_id: str = ""  # the decision ids' scan (a pool started before the scan id was known has none in its config)
 
 
 @dataclass
@@ -135,7 +136,7 @@ def evaluate_partition(task: PartitionTask, config: WorkerConfig | None = None) 
         for ordinal, source_name, number, dump, item in todo:
             key = f"{ordinal}:{item.kind}:{item.id}"
             result = engine.evaluate_dump(dump, context=ctx, history=index, as_of=cfg.as_of)
-            result.decision_id = decision_id(cfg.scan_id, key)
+            result.decision_id = decision_id(task.scan_id or cfg.scan_id, key)
             employee = dump.get("employee_id") or get_path(dump, "team.lead_investigator")
             meta = {"source": source_name, "row": number, "kind": item.kind, "id": item.id,
                     "branch": dump.get("branch"), "employee_id": employee, "date": item.day.isoformat()}
