@@ -18,6 +18,7 @@ from conduct_engine.scan.worker import (
     WorkerConfig,
     evaluate_chunk,
     evaluate_partition,
+    init_pool_worker,
     init_worker,
 )
 
@@ -48,7 +49,7 @@ def run_local(chunks: list[list[WorkItem]], config: WorkerConfig, workers: int, 
             sink(evaluate_chunk(chunk))
         return
     context = multiprocessing.get_context("spawn")  # a clean interpreter per worker: no forked engine state
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(config,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=init_pool_worker, initargs=(config,)) as pool:
         pending: set[Future[list[Done]]] = set()
         queue = iter(chunks)
         for chunk in queue:
@@ -73,7 +74,7 @@ def worker_pool(config: WorkerConfig, workers: int) -> Iterator[ProcessPoolExecu
         yield None
         return
     context = multiprocessing.get_context("spawn")  # a clean interpreter per worker: no forked engine state
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(config,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=init_pool_worker, initargs=(config,)) as pool:
         for _ in range(workers):  # start every worker now (a spawn pool starts them on demand): engines build meanwhile
             pool.submit(int)
         yield pool

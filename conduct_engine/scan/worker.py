@@ -56,6 +56,21 @@ def init_worker(config: WorkerConfig) -> None:
         _STATE.update(config=config, rules_dir=config.rules_dir, engine=engine, context=ctx)
 
 
+def init_pool_worker(config: WorkerConfig) -> None:
+    """Pool initializer: :func:`init_worker`, keeping a failure for the first task to raise. The parent loads
+    the same packs and reports a broken one itself; a traceback from every worker would only repeat it."""
+    try:
+        init_worker(config)
+    except Exception as exc:  # noqa: BLE001 - re-raised by the first task (``_ready``)
+        _STATE["failure"] = exc
+
+
+def _ready() -> None:
+    """Raise the failure of this worker's initializer, if its engine could not be built."""
+    if "engine" not in _STATE and "failure" in _STATE:
+        raise _STATE["failure"]
+
+
 def decision_id(scan_id: str, key: str) -> str:
     """A scan's decision ids are derived, not random: sha256(scan id + record key), so re-runs match."""
     return hashlib.sha256(f"{scan_id}:{key}".encode()).hexdigest()[:32]
@@ -65,6 +80,7 @@ def evaluate_chunk(items: list[WorkItem], config: WorkerConfig | None = None) ->
     """Check a chunk of items; the engine is entered by one thread at a time."""
     if config is not None and _STATE.get("config") != config:
         init_worker(config)
+    _ready()
     engine, ctx, cfg = _STATE["engine"], _STATE["context"], _STATE["config"]
     out: list[Done] = []
     with _LOCK:
@@ -81,6 +97,7 @@ def route_rows(task: Any, config: WorkerConfig | None = None) -> list[Any]:
     from conduct_engine.scan.routing import route_chunk
     if config is not None and _STATE.get("config") != config:
         init_worker(config)
+    _ready()
     return route_chunk(task, _STATE["engine"].packs, _STATE["context"], _STATE["config"].as_of)
 
 
@@ -116,6 +133,7 @@ def evaluate_partition(task: PartitionTask, config: WorkerConfig | None = None) 
     from conduct_engine.scan.partition import read_spool
     if config is not None and _STATE.get("config") != config:
         init_worker(config)
+    _ready()
     engine, ctx, cfg = _STATE["engine"], _STATE["context"], _STATE["config"]
     todo: list[tuple[int, str, int, dict, HistoryItem]] = []
     history: list[HistoryItem] = []

@@ -12,7 +12,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from .conftest import AS_OF, assert_refused, billion_laughs, cli, gift_line
+from .conftest import AS_OF, RULES, assert_refused, billion_laughs, cli, gift_line
 
 
 def _summary(report) -> tuple[list[dict], dict]:
@@ -189,3 +189,16 @@ def test_a_crafted_xlsx_dimension_does_not_pad_rows(tmp_path, gift):
     assert "Traceback" not in proc.stderr
     _, summary = _summary(out)
     assert summary["rows"] == 1 and summary["unreadable_files"] == []
+
+
+def test_a_broken_pack_on_two_workers_is_one_clean_error(tmp_path, gift):
+    """The workers start while the parent loads the packs; a broken pack is reported once, by the parent, with no
+    traceback from the workers' initializers."""
+    import shutil
+    pack = shutil.copytree(RULES, tmp_path / "broken")
+    common = next(pack.rglob("*.yaml"))
+    common.write_text(common.read_text(encoding="utf-8") + "\n  bad: [unclosed\n", encoding="utf-8")
+    path = tmp_path / "g.jsonl"
+    path.write_text(gift_line(gift) + "\n", encoding="utf-8")
+    proc = cli("scan", str(path), "--workers", "2", "--pack", str(pack), tmp=tmp_path, pack=False)
+    assert_refused(proc, "rule pack error", "invalid YAML")
