@@ -144,8 +144,7 @@ class HistoryIndex:
         own_id = dump.get("id") if kind == agg.over else None
         if agg.requires_history and not self.has_history(agg.over, own_id, day + dt.timedelta(days=agg.after_days)):
             return None
-        if plan.networked and not any(n in dump for n in plan.network_names):
-            dump = party_network.annotate(dump, net)
+        dump = resolved(agg, dump, net)
         parts = [get_path(dump, rec_field) for rec_field in plan.record_fields]
         if any(p is None or p == [] for p in parts):
             return None

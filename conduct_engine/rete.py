@@ -153,11 +153,6 @@ def _list_exponent(values: Any) -> bool:
     return False
 
 
-def _count_properties(fact: dict) -> int:
-    """Properties as the engine counts them: one per key, plus the leaves of nested objects."""
-    return _walk(fact)[0]
-
-
 def _encode_batch(facts: list[dict], sid: str) -> list[str]:
     """Each fact's JSON text with the session id, then the sentinel's (the engine reads ``sid`` in every fact).
 

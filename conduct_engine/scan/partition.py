@@ -117,16 +117,6 @@ class Spool:
         """The spool file of one partition."""
         return self.folder / f"part-{partition:04d}.jsonl"
 
-    def add(self, partitions: dict[int, int], ordinal: int, tail: list[Any]) -> None:
-        """Append one record to each of ``partitions`` ({partition: evaluate}; evaluate 1 to check it, 0 as
-        history only, 2 history already in the checkpoint); ``tail`` is encoded once for all of them."""
-        self.add_text(partitions, ordinal, spool_text(tail))
-
-    def add_text(self, partitions: dict[int, int], ordinal: int, text: str) -> None:
-        """:meth:`add` with ``tail`` already encoded (without its opening bracket: ``spool_text``)."""
-        for partition, evaluate in partitions.items():
-            self.add_lines(partition, [f"[{ordinal},{evaluate},{text}\n"], 1 if evaluate else 0)
-
     def add_lines(self, partition: int, lines: list[str], evaluated: int) -> None:
         """Append whole spool lines (``[ordinal,evaluate,`` + tail + newline) to one partition; ``evaluated``
         of them are to be checked there (1 or 2: a partition of checkpointed records is still read, their keys
@@ -147,7 +137,8 @@ class Spool:
 
 
 def spool_text(tail: list[Any]) -> str:
-    """A spool entry's tail (``[source index, row, tabular, record]``) as :meth:`Spool.add_text` takes it."""
+    """A spool entry's tail (``[source index, row, tabular, record]``) without its opening bracket: a spool line
+    is ``[ordinal,evaluate,`` + this + a newline (:meth:`Spool.add_lines`)."""
     return json.dumps(tail, ensure_ascii=False, separators=(",", ":"))[1:]
 
 
