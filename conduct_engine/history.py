@@ -87,28 +87,23 @@ class HistoryIndex:
             earliest = self._earliest[kind] = items[:2]
         return any(item_id != own_id and (day is None or item_day <= day) for item_day, item_id in earliest)
 
-    def annotate(self, dump: dict, net: party_network.Resolver) -> dict:
+    def annotate(self, dump: dict, net: party_network.Resolver, *, keep: bool = False) -> dict:
         """``network.annotate(dump, net)``, computed once for a record this index holds (a scan checks the
-        records of its own history)."""
-        hit = self._annotated.get((id(dump), id(net)))
-        if hit is not None and hit[0] is dump and hit[1] is net:
-            return hit[2]
-        return party_network.annotate(dump, net)
-
-    def _annotate_held(self, dump: dict, net: party_network.Resolver) -> dict:
+        records of its own history); ``keep`` remembers it (for the records indexed here)."""
         key = (id(dump), id(net))
         hit = self._annotated.get(key)
         if hit is not None and hit[0] is dump and hit[1] is net:
             return hit[2]
         out = party_network.annotate(dump, net)
-        self._annotated[key] = (dump, net, out)
+        if keep:
+            self._annotated[key] = (dump, net, out)
         return out
 
     def _build(self, name: str, agg: Aggregate, net: party_network.Resolver) -> dict[tuple, _KeyRows]:
         groups: dict[tuple, list[tuple[int, Any, str]]] = defaultdict(list)
         networked = _networked(agg)
         for item in self._by_kind.get(agg.over, ()):
-            dump = self._annotate_held(item.dump, net) if networked else item.dump
+            dump = self.annotate(item.dump, net, keep=True) if networked else item.dump
             if not _passes(agg, dump):
                 continue
             key = tuple(get_path(dump, f) for f in agg.match)

@@ -173,15 +173,19 @@ def _encode_batch(facts: list[dict], sid: str) -> list[str]:
                                   f"{MAX_PROPERTIES} properties, beyond what the engine can hold")
             exponent = exponent or has_exponent
         if "sid" in fact or next(iter(fact), None) != "id":  # the id first in every text: the fast reader needs it
-            text = _ENCODE({"id": fact["id"], **fact, "sid": sid} if "id" in fact else {**fact, "sid": sid})
+            text = _ENCODE(_with_sid(fact, sid))
         else:
             text = text[:-1] + tail
         texts.append(text)
     texts.append(f'{{"id":"__end__","t":"{SENTINEL_TYPE}","sid":"{sid}"}}')
     if exponent:  # rare: only then rewrite numbers (the engine cannot parse 1e-05)
-        batch = [{"id": fact["id"], **fact, "sid": sid} if "id" in fact else {**fact, "sid": sid} for fact in facts]
-        texts = [_ENCODE(_clean(fact)) for fact in batch] + texts[-1:]
+        texts = [_ENCODE(_clean(_with_sid(fact, sid))) for fact in facts] + texts[-1:]
     return texts
+
+
+def _with_sid(fact: dict, sid: str) -> dict:
+    """A copy of ``fact`` with its id first and the session id last."""
+    return {"id": fact["id"], **fact, "sid": sid} if "id" in fact else {**fact, "sid": sid}
 
 
 def _error_code(exc: BaseException) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,17 +54,17 @@ def run_scan(paths: list[str], *, rules_dir: str | None = None, mapping_path: st
     if context is not None:
         parse_context(context)  # as strict as `check`, and here, before any worker starts (RecordError)
     workers = workers or default_workers()
-    if stored_history or cluster or workers <= 1:
-        return _run_scan(paths, rules_dir, mapping_path, context, as_of, workers, cluster, store, resume,
-                         stored_history, store_url, actor, on_start, on_progress, None)
+    pooled = not (stored_history or cluster or workers <= 1)  # a partitioned scan on local workers
     from conduct_engine.scan.runner import worker_pool
     from conduct_engine.scan.worker import WorkerConfig
-    with worker_pool(WorkerConfig(rules_dir, context, as_of, ""), workers) as pool:  # engines build meanwhile
-        return _run_scan(paths, rules_dir, mapping_path, context, as_of, workers, cluster, store, resume,
-                         stored_history, store_url, actor, on_start, on_progress, pool)
+    # the pool starts now, so its workers build their engines while this process loads the packs
+    with worker_pool(WorkerConfig(rules_dir, context, as_of, ""), workers) if pooled else nullcontext() as pool:
+        return _run_scan(paths, rules_dir=rules_dir, mapping_path=mapping_path, context=context, as_of=as_of,
+                         workers=workers, cluster=cluster, store=store, resume=resume, stored_history=stored_history,
+                         store_url=store_url, actor=actor, on_start=on_start, on_progress=on_progress, pool=pool)
 
 
-def _run_scan(paths: list[str], rules_dir: str | None, mapping_path: str | None, context: Any, as_of: dt.date,
+def _run_scan(paths: list[str], *, rules_dir: str | None, mapping_path: str | None, context: Any, as_of: dt.date,
               workers: int, cluster: str | None, store: Path | None, resume: bool, stored_history: bool,
               store_url: str | None, actor: str, on_start: Callable[[int, int], None] | None,
               on_progress: Callable[[int], None] | None, pool: Any) -> ScanRun:

@@ -157,7 +157,6 @@ class GroupCommitter(Generic[T, R]):
         return results
 
 
-
 def _answer(answers: list[tuple[_Entry[Any, Any], bool, Any]]) -> None:
     """Answer every waiter: threads at once, coroutines with one callback per event loop."""
     by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
