@@ -57,7 +57,7 @@ from conduct_engine.results import (
     fill,
     sort_violations,
 )
-from conduct_engine.rete import Firing, ReteEngine
+from conduct_engine.rete import Firing, ReteEngine, distinct
 from conduct_engine.settings import DEFAULT_RULES_DIR, load_settings
 
 __all__ = ["DEFAULT_RULES_DIR", "Engine", "Prepared", "default_rules_dir", "today"]
@@ -96,6 +96,12 @@ class Engine:
         #: the record's top-level fields its rules read (or copy onto joined facts): the anchor fact holds only these
         self._anchor_keys = {kind: frozenset({"id"} | {p.split(".")[0] for p in self._fields_read[kind]}
                                              | {p.split(".")[0] for p in self._record_copies[kind]})
+                             for kind in self._by_kind}
+        self._severities = {rule_id: rdef.rule.severity for rule_id, rdef in packs.rules.items()}
+        #: per record kind, the pack's aggregates and derived values that apply to it (in pack order)
+        self._aggregates_for = {kind: [(n, a) for n, a in packs.aggregates.items() if kind in a.applies_to]
+                                for kind in self._by_kind}
+        self._derived_for = {kind: [(n, d) for n, d in packs.derived.items() if kind in d.applies_to]
                              for kind in self._by_kind}
         for kind in self._by_kind:  # register the default rulesets now: fail at start-up, not per request
             try:
@@ -228,10 +234,10 @@ class Engine:
         net = network.resolver(ctx)
         dump = history.annotate(dump, net)  # who is behind the counterparty (SPEC §3.5), before windows and facts
         own_date = record_date(kind, dump, as_of)
-        aggregates = {name: value for name, agg in self.packs.aggregates.items() if kind in agg.applies_to
-                      and (value := history.aggregate(name, agg, kind, dump, own_date, network=net)) is not None}
-        derived = {name: computed for name, d in self.packs.derived.items() if kind in d.applies_to
-                   and (computed := d.value(dump, ctx)) is not None}
+        aggregates = {name: value for name, agg in self._applying(self._aggregates_for, self.packs.aggregates, kind)
+                      if (value := history.aggregate(name, agg, kind, dump, own_date, network=net)) is not None}
+        derived = {name: computed for name, d in self._applying(self._derived_for, self.packs.derived, kind)
+                   if (computed := d.value(dump, ctx)) is not None}
         factset = record_facts(kind, dump, as_of=as_of, own_date=own_date,
                                aggregates={n: a.value for n, a in aggregates.items()},
                                wanted=self._wanted.get(kind, set()), extra=derived,
@@ -240,6 +246,15 @@ class Engine:
                               dump, factset.facts) + factset.facts
         _copy_record_fields(facts, factset.anchor, self._record_copies.get(kind, set()))
         return Prepared(kind, dump, factset, facts, aggregates, derived, net)
+
+    @staticmethod
+    def _applying(per_kind: dict[str, list[tuple[str, Any]]], declared: dict[str, Any], kind: str
+                  ) -> list[tuple[str, Any]]:
+        """The aggregates (or derived values) that apply to ``kind``: worked out at start-up for a kind with rules."""
+        found = per_kind.get(kind)
+        if found is None:
+            return [(n, x) for n, x in declared.items() if kind in x.applies_to]
+        return found
 
     def evaluate_dump(self, dump: dict, *, context: Context | None, history: HistoryIndex, as_of: dt.date) -> Evaluation:
         """Check one already parsed record by its ``as_fact_dict()`` dump (scans keep dumps, not models)."""
@@ -262,13 +277,14 @@ class Engine:
                 firings = self.match(prepared)
             except EngineError as exc:
                 errors.append(_engine_error(exc.code, str(exc)))
-        severities = {v.severity for v in errors} | {self.packs.rules[f.rule_id].rule.severity for f in firings}
+        fired = {f.rule_id for f in firings}
+        severities = {v.severity for v in errors} | {self._severities[rule_id] for rule_id in fired}
 
         def build() -> list[Violation]:
             violations = list(errors)
             if prepared is not None and firings:
                 params = self.packs.params_for(prepared.dump.get("branch"))
-                violations += [self.report(firing, prepared, params) for firing in firings]
+                violations += [self.report(firing, prepared, params) for firing in distinct(firings)]
             return sort_violations(violations)
 
         return Evaluation(dump["id"], kind, decide_severities(severities), self.pack_ref, as_of.isoformat(), build)

@@ -51,23 +51,38 @@ class FactSet:
 
 def _convert(schema: FactSchema, data: dict, prefix: str, omitted: list[str], where: str) -> dict:
     out: dict[str, Any] = {}
-    fields = schema.fields
+    kinds = _kinds(schema, prefix)
     for key, value in data.items():
-        ftype = fields.get(prefix + key if prefix else key)
         if isinstance(value, str):
-            if ftype is not None and ftype.kind in _DATE_KINDS:
+            kind = kinds.get(key)
+            if kind is not None and kind in _DATE_KINDS:
                 out[key] = day_number(value)
             elif len(value) > _MAX_TEXT_CHARS and len(value.encode("utf-8")) > MAX_TEXT_BYTES:
                 omitted.append(f"{where}{prefix}{key}")
             else:
                 out[key] = value
-        elif isinstance(value, dict) and (ftype is None or ftype.kind in ("object", "map")):
+        elif isinstance(value, dict) and ((kind := kinds.get(key)) is None or kind in ("object", "map")):
             path = prefix + key
-            out[key] = _convert(schema, value, path + ".", omitted, where) if ftype and ftype.kind == "object" \
+            out[key] = _convert(schema, value, path + ".", omitted, where) if kind == "object" \
                 else _plain(value, omitted, f"{where}{path}")
         else:
             out[key] = value
     return out
+
+
+#: (id of a schema, a path prefix) -> (the schema, the kind of each field right under that prefix, by its name)
+_KINDS: dict[tuple[int, str], tuple[FactSchema, dict[str, str]]] = {}
+
+
+def _kinds(schema: FactSchema, prefix: str) -> dict[str, str]:
+    """The kinds of the schema's fields directly under ``prefix`` (``""``: the top level), worked out once."""
+    hit = _KINDS.get((id(schema), prefix))
+    if hit is None or hit[0] is not schema:
+        size = len(prefix)
+        kinds = {path[size:]: ftype.kind for path, ftype in schema.fields.items()
+                 if path.startswith(prefix) and "." not in path[size:]}
+        hit = _KINDS[(id(schema), prefix)] = (schema, kinds)
+    return hit[1]
 
 
 _DATE_KINDS = ("date", "datetime")

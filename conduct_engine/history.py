@@ -139,10 +139,12 @@ class HistoryIndex:
         own_id = dump.get("id") if kind == agg.over else None
         if agg.requires_history and not self.has_history(agg.over, own_id, day + dt.timedelta(days=agg.after_days)):
             return None
-        dump = resolved(agg, dump, net)
+        if plan.networked and not any(name in dump for name in plan.network_names):  # as resolved() reads it
+            dump = party_network.annotate(dump, net)
         parts = [get_path(dump, rec_field) for rec_field in plan.record_fields]
-        if any(p is None or p == [] for p in parts):
-            return None
+        for part in parts:
+            if part is None or part == []:
+                return None
         if agg.over not in self._by_kind:  # no history of that kind at all: an empty window
             return [], own_id, dump
         index = self._index.get((name, id(net)))
@@ -150,7 +152,12 @@ class HistoryIndex:
             index = self._build(name, agg, net)
         today = day.toordinal()
         high, low = today + agg.after_days, today - agg.within_days
-        if all(not isinstance(p, list) for p in parts):  # one key: the common case
+        if len(parts) == 1 and not isinstance(parts[0], list):  # one key field: the common case
+            found = index.get((parts[0],))
+            if found is None:
+                return [], own_id, dump
+            return [(found, bisect.bisect_right(found.days, low), bisect.bisect_right(found.days, high))], own_id, dump
+        if all(not isinstance(p, list) for p in parts):  # one key
             keys: Iterable[tuple] = (tuple(parts),)
         else:
             keys = sorted(set(itertools.product(*[p if isinstance(p, list) else [p] for p in parts])), key=str)
@@ -214,6 +221,7 @@ class _KeyRows:
     rows: list[tuple[int, Any, str]]
     cents: list[int] | None
     at: dict[str, list[int]] | None  # record id -> its positions (None: few rows, looked through)
+    ids: list[str]  # the rows' record ids, in row order
 
     @classmethod
     def of(cls, rows: list[tuple[int, Any, str]], summed: bool) -> _KeyRows:
@@ -233,15 +241,22 @@ class _KeyRows:
                     cents = None
                     break
                 cents.append(cents[-1] + whole)
-        return cls([r[0] for r in rows], rows, cents, at)
+        return cls([r[0] for r in rows], rows, cents, at, [r[2] for r in rows])
 
     def own_cents(self, own_id: Any, lo: int, hi: int) -> int:
         """The hundredths of the record's own rows in the slice (they are left out of its window)."""
         cents = self.cents
         if own_id is None or cents is None:
             return 0
-        if self.at is None:  # a few rows: look
-            return sum(cents[i + 1] - cents[i] for i in range(lo, hi) if self.rows[i][2] == own_id)
+        if self.at is None:  # a few rows: look (the search runs in C)
+            total, ids = 0, self.ids
+            while True:
+                try:
+                    lo = ids.index(own_id, lo, hi)
+                except ValueError:
+                    return total
+                total += cents[lo + 1] - cents[lo]
+                lo += 1
         return sum(cents[i + 1] - cents[i] for i in self.at.get(own_id, ()) if lo <= i < hi)
 
 

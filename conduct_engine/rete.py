@@ -10,7 +10,9 @@ See ../shared/reference/durable_rules.md. What this adapter guarantees:
 - one fresh session id per evaluation, ``delete_state`` in ``finally``, one evaluation at a time per
   process (the C code holds the GIL anyway, so a lock costs nothing);
 - every rule action is ``violation:<rule id>`` (or ``done:`` for the sentinel); a firing keeps only the
-  rule id and the matched fact ids, de-duplicating ``$or`` double firings on (rule id, matched fact ids);
+  rule id and its action message, whose matched fact ids are read when first asked for (``Firing.ids``);
+  an ``$or`` with two true branches fires twice over the same facts: ``distinct`` keeps one (on rule id and
+  matched fact ids) when the findings are built — a decision needs only the rule ids;
 - a sentinel fact closes every evaluation: if its catch-all action did not run, or the engine raised
   (codes 302/303/304/314/204, MemoryError), the evaluation fails with ``EngineError``, which the engine
   turns into an ``engine_error`` finding — never a pass;
@@ -75,17 +77,62 @@ def check_engine_build() -> None:
     print(f"durable-rules {version}: patched build OK")
 
 
-@dataclass(frozen=True, slots=True)
 class Firing:
-    """One rule that fired, with the ids of the facts it matched, by alias (sorted by alias)."""
+    """One rule that fired, with the ids of the facts it matched, by alias (sorted by alias).
 
-    rule_id: str
-    ids: tuple[tuple[str, str], ...]
+    The ids are read off the engine's action message when first asked for (``ids``): a decision needs only the
+    rule ids, and a finding's evidence is built only when output is asked for."""
+
+    __slots__ = ("_ids", "_pending", "rule_id")
+
+    def __init__(self, rule_id: str, ids: tuple[tuple[str, str], ...] | None = None, *,
+                 message: str | None = None, texts: dict[Any, str] | None = None,
+                 single: dict[str, tuple[str, str]] | None = None):
+        if ids is None and message is None:
+            raise ValueError("a firing needs its ids or the message they are read from")
+        self.rule_id = rule_id
+        self._ids = ids
+        self._pending: tuple[str, dict[Any, str], dict[str, tuple[str, str]]] | None = (
+            None if ids is not None or message is None else (message, texts or {}, single or {}))
+
+    @property
+    def ids(self) -> tuple[tuple[str, str], ...]:
+        """The matched facts' ids as sorted (alias, fact id) pairs."""
+        if self._ids is None:
+            assert self._pending is not None  # set whenever the ids are not
+            message, texts, single = self._pending
+            self._ids = _read(message, single, texts)[1]
+            self._pending = None
+        return self._ids
 
     @property
     def facts(self) -> dict[str, dict]:
         """The matched facts by alias, as ``{"id": …}`` (the firing keeps ids only)."""
         return {alias: {"id": fact_id} for alias, fact_id in self.ids}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Firing):
+            return NotImplemented
+        return (self.rule_id, self.ids) == (other.rule_id, other.ids)
+
+    def __hash__(self) -> int:
+        return hash((self.rule_id, self.ids))
+
+    def __repr__(self) -> str:
+        return f"Firing(rule_id={self.rule_id!r}, ids={self.ids!r})"
+
+
+def distinct(firings: list[Firing]) -> list[Firing]:
+    """``firings`` without repeats of the same rule over the same facts, in order (an ``$or`` with two true branches
+    fires twice)."""
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    out = []
+    for firing in firings:
+        key = (firing.rule_id, firing.ids)
+        if key not in seen:
+            seen.add(key)
+            out.append(firing)
+    return out
 
 
 def _clean_number(value: float) -> float | int:
@@ -242,7 +289,8 @@ class ReteEngine:
         return name in self._rulesets
 
     def evaluate(self, name: str, facts: list[dict]) -> list[Firing]:
-        """Assert ``facts`` (children first, anchor, then the sentinel is added) in one session."""
+        """Assert ``facts`` (children first, anchor, then the sentinel is added) in one session; the firings in the
+        engine's order, an ``$or`` rule's double firing included (:func:`distinct` drops it)."""
         ruleset = self._rulesets[name]
         sid = f"s{next(self._sids)}"
         try:
@@ -258,9 +306,8 @@ class ReteEngine:
             return self._run(ruleset, sid, payload, texts)
 
     def _run(self, ruleset: _Ruleset, sid: str, payload: str, texts: dict[Any, str]) -> list[Firing]:
-        handle = ruleset.handle
+        handle, actions = ruleset.handle, ruleset.actions
         firings: list[Firing] = []
-        seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         finished = False
         try:
             try:
@@ -274,13 +321,16 @@ class ReteEngine:
                 started = durable_rules_engine.start_action_for_state(handle, state)
                 message = started[1] if started else None
                 while message is not None:
-                    rule_name, ids = _read(message, ruleset.single, texts)
-                    kind, rule_id = ruleset.actions[rule_name]
+                    rule_name = message[2:message.find('"', 2)]
+                    action = actions.get(rule_name)
+                    if action is None:  # a name the quick read cannot take: read the whole message
+                        rule_name = _read(message, ruleset.single, texts)[0]
+                        action = actions[rule_name]
+                    kind, rule_id = action
                     if kind == "done":
                         finished = True
-                    elif (rule_id, ids) not in seen:  # an $or with two true branches fires twice: keep one
-                        seen.add((rule_id, ids))
-                        firings.append(Firing(rule_id, ids))
+                    else:
+                        firings.append(Firing(rule_id, message=message, texts=texts, single=ruleset.single))
                     message = durable_rules_engine.complete_and_start_action(handle, state)
             except (durable_rules_engine.error, MemoryError) as exc:
                 _abandon(handle, state)

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -58,8 +59,11 @@ FUNCTIONS = ("days", "hours", "business_days", "count", "sum", "min", "max", "di
 
 
 def _when(value: Any) -> dt.date | dt.datetime | None:
-    if not isinstance(value, str):
-        return None
+    return _when_text(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=1 << 14)  # the same dates recur across a record's values and a batch's records
+def _when_text(value: str) -> dt.date | dt.datetime | None:
     try:
         return parse_when(value)
     except ValueError:
@@ -218,17 +222,28 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
         if func in ("min", "max", "first") and _is_date(applies_to, path):
             ftype = FieldType("date")
 
+        checks = tuple(filters.items())
+        one_field = checks[0] if len(checks) == 1 and "." not in checks[0][0] else None
+
         def compute(dump: dict) -> float | int | None:
             found = _list_items(dump, path)
             if found is None:
                 return None
             items, field = found
-            if filters:
+            if one_field is not None:  # the common filter: one field of the items themselves
+                name, allowed = one_field
+                items = [i for i in items if isinstance(i, dict) and i.get(name) in allowed]
+            elif checks:
                 items = [i for i in items if isinstance(i, dict)
-                         and all(get_path(i, f) in allowed for f, allowed in filters.items())]
+                         and all(get_path(i, f) in allowed for f, allowed in checks)]
             if func == "count":
                 return len(items)
-            values = [get_path(i, field) if field else i for i in items]
+            if not field:
+                values = items
+            elif "." in field:
+                values = [get_path(i, field) for i in items]
+            else:  # an item's own field: get_path's one lookup, inline
+                values = [i.get(field) if isinstance(i, dict) else None for i in items]
             values = [v for v in values if v is not None and v not in exclude]
             if func == "distinct":
                 return len(set(map(str, values)))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Annotated, Any, Literal
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -130,7 +131,7 @@ class StrictModel(BaseModel):
     @classmethod
     def _null_means_default(cls, data: Any) -> Any:
         """Treat an explicit null like an absent field when the field has a non-null default."""
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or None not in data.values():  # no null at all: the common case
             return data
         names = _DEFAULTED.get(cls)
         if names is None:
@@ -146,7 +147,71 @@ class StrictModel(BaseModel):
     def as_fact_dict(self) -> dict:
         """Dump to JSON-ready facts: dates as YYYY-MM-DD, datetimes ISO with +08:00, no nulls — not even inside
         open mappings (module findings, material figures): a null there is the same as an absent key (SPEC §3)."""
-        return _without_nulls(self.model_dump(mode="json", exclude_none=True, by_alias=True))
+        dump = self.model_dump(mode="json", exclude_none=True, by_alias=True)
+        _drop_open_nulls(type(self), dump)
+        return dump
+
+
+def _drop_open_nulls(model: type[BaseModel], dump: dict) -> None:
+    """Remove, in place, the nulls ``model_dump(exclude_none=True)`` leaves: those inside the open fields (mappings
+    and anything not a model, a list of models or a scalar), walked by :func:`_without_nulls`; nested models are
+    cleaned by their own plan, so the rest of the dump is not walked."""
+    for key, how, inner in _null_plan(model):
+        value = dump.get(key)
+        if value is None:
+            continue
+        if how == _OPEN:
+            dump[key] = _without_nulls(value) if type(value) in _CONTAINERS else value
+        elif how == _MODEL:
+            if type(value) is dict:
+                _drop_open_nulls(inner, value)
+        else:  # a list of models
+            for item in value if type(value) is list else ():
+                if type(item) is dict:
+                    _drop_open_nulls(inner, item)
+
+
+_OPEN, _MODEL, _MODELS = "open", "model", "models"
+#: model class -> (dump key, how its value may hold nulls, the nested model class) for the fields that may
+_NULL_PLANS: dict[type, tuple[tuple[str, str, Any], ...]] = {}
+_SCALARS = (str, int, float, bool, dt.date, dt.datetime)
+_CYCLE = "\0"  # no dump key: the placeholder plan of a model being planned
+
+
+def _null_plan(model: type[BaseModel]) -> tuple[tuple[str, str, Any], ...]:
+    plan = _NULL_PLANS.get(model)
+    if plan is None:
+        _NULL_PLANS[model] = ((_CYCLE, _OPEN, None),)  # a model nested in itself: walked, never skipped
+        entries = []
+        for name, info in model.model_fields.items():
+            how, inner = _nulls_in(info.annotation)
+            if how in (_MODEL, _MODELS) and not _null_plan(inner):
+                continue  # a nested model that cannot hold such a null: not visited at all
+            if how is not None:
+                entries.append((info.alias or name, how, inner))
+        plan = _NULL_PLANS[model] = tuple(entries)
+    return plan
+
+
+def _nulls_in(annotation: Any) -> tuple[str | None, Any]:
+    """How a field's dumped value may hold a null ``exclude_none`` does not remove: None (it cannot: a scalar, or a
+    list of scalars, whose null items stay as they are anyway), a nested model, a list of models, or open."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _nulls_in(args[0])
+    if origin is Union or origin is types.UnionType:
+        present = [a for a in args if a is not type(None)]
+        return _nulls_in(present[0]) if len(present) == 1 else (_OPEN, None)
+    if origin is Literal or (isinstance(annotation, type) and issubclass(annotation, _SCALARS)):
+        return None, None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _MODEL, annotation
+    if origin is list and len(args) == 1:
+        how, inner = _nulls_in(args[0])
+        if how is None:
+            return None, None
+        return (_MODELS, inner) if how == _MODEL else (_OPEN, None)
+    return _OPEN, None
 
 
 def _without_nulls(value: Any) -> Any:

@@ -261,3 +261,39 @@ def test_texts_that_look_like_exponents_or_many_properties_are_asserted_as_they_
     assert first_not_id[0] == '{"id":"record","t":"gift","sid":"s4"}'  # the id first: the message reader needs it
     gift.update(description="e-mail: " + ":" * 300, form="shopping_card")
     assert _ids(engine.evaluate(gift)) == ["BRB-CASH-EQUIV"]
+
+
+def test_an_or_with_both_branches_true_fires_twice_and_is_kept_once():
+    """durable_rules fires an ``$or`` rule once per true branch over the same facts; the firings' ids are read
+    lazily off the messages, and ``distinct`` keeps one per (rule id, matched facts) when findings are built."""
+    from conduct_engine.rete import SENTINEL_TYPE, Firing, distinct
+
+    rete = ReteEngine()
+    rete.register("or-test", {
+        "r1": {"all": [{"m": {"$or": [{"a": 1}, {"b": 2}]}}], "run": "violation:R-1"},
+        "r2": {"all": [{"m": {"a": 1}}, {"n": {"c": 3}}], "run": "violation:R-2"},
+        "zz": {"all": [{"end": {"t": SENTINEL_TYPE}}], "pri": 65000, "run": "done:zz"}})
+    firings = rete.evaluate("or-test", [{"id": "f2", "c": 3}, {"id": "f1", "a": 1, "b": 2}])
+    assert [f.rule_id for f in firings] == ["R-1", "R-1", "R-2"]
+    assert distinct(firings) == [Firing("R-1", (("m", "f1"),)), Firing("R-2", (("m", "f1"), ("n", "f2")))]
+    assert firings[2].facts == {"m": {"id": "f1"}, "n": {"id": "f2"}}
+
+
+def test_a_pack_rule_whose_or_holds_both_ways_is_one_violation():
+    """The same through the engine and the bundled pack: a generated loan file that matches several rules' ``$or``
+    both ways; the engine's firings repeat them, the result lists each (rule, matched facts) once."""
+    import random
+
+    from conduct_engine.rete import distinct
+    from tests.bench.run_bench import AS_OF, SEED, generate_loan_files
+
+    live = Engine.from_paths()
+    record = generate_loan_files(random.Random(SEED), 1)[0]
+    firings = live.match(live.prepare_facts(live.parse(record).as_fact_dict(), None, live.history_index([], AS_OF),
+                                            AS_OF))
+    repeated = {f.rule_id for f in firings if [g.rule_id for g in firings].count(f.rule_id) > 1}
+    kept = distinct(firings)
+    assert repeated and len(kept) < len(firings)
+    violations = live.evaluate(record, as_of=AS_OF).violations
+    assert len(violations) == len(kept)  # one violation per rule and matched facts, not per firing
+    assert sorted(v.rule_id for v in violations) == sorted(f.rule_id for f in kept)
