@@ -42,7 +42,8 @@ class BusinessCalendar:
         """Business days after ``a`` up to and including ``b`` (negative when ``b`` is earlier)."""
         sign, lo, hi = (1, a, b) if b >= a else (-1, b, a)
         weeks, rest = divmod((hi - lo).days, 7)
-        count = weeks * 5 + sum(1 for i in range(1, rest + 1) if (lo + dt.timedelta(days=i)).weekday() < 5)
+        weekday = lo.weekday()  # the day i days after lo falls on (weekday + i) % 7
+        count = weeks * 5 + sum(1 for i in range(1, rest + 1) if (weekday + i) % 7 < 5)
         off, extra = self._sorted()
         count -= bisect.bisect_right(off, hi) - bisect.bisect_right(off, lo)
         count += bisect.bisect_right(extra, hi) - bisect.bisect_right(extra, lo)

@@ -57,7 +57,7 @@ from conduct_engine.results import (
     fill,
     sort_violations,
 )
-from conduct_engine.rete import Firing, ReteEngine, distinct
+from conduct_engine.rete import Firing, Firings, ReteEngine, distinct
 from conduct_engine.settings import DEFAULT_RULES_DIR, load_settings
 
 __all__ = ["DEFAULT_RULES_DIR", "Engine", "Prepared", "default_rules_dir", "today"]
@@ -266,7 +266,7 @@ class Engine:
     def _evaluate_dump(self, dump: dict, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> Evaluation:
         kind = dump["kind"]
         errors: list[Violation] = []
-        firings: list[Firing] = []
+        firings: Sequence[Firing] = ()
         prepared: Prepared | None = None
         if kind in self._by_kind:
             prepared = self.prepare_facts(dump, ctx, history, as_of)
@@ -277,7 +277,7 @@ class Engine:
                 firings = self.match(prepared)
             except EngineError as exc:
                 errors.append(_engine_error(exc.code, str(exc)))
-        fired = {f.rule_id for f in firings}
+        fired = firings.rule_ids() if isinstance(firings, Firings) else {f.rule_id for f in firings}
         severities = {v.severity for v in errors} | {self._severities[rule_id] for rule_id in fired}
 
         def build() -> list[Violation]:
@@ -289,7 +289,7 @@ class Engine:
 
         return Evaluation(dump["id"], kind, decide_severities(severities), self.pack_ref, as_of.isoformat(), build)
 
-    def match(self, prepared: Prepared) -> list[Firing]:
+    def match(self, prepared: Prepared) -> Sequence[Firing]:
         """Stage match: one durable_rules session over the prepared facts (EngineError when it fails)."""
         return self._rete.evaluate(self.ruleset_name(prepared.kind, prepared.dump.get("branch")), prepared.facts)
 

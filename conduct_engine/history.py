@@ -139,12 +139,14 @@ class HistoryIndex:
         own_id = dump.get("id") if kind == agg.over else None
         if agg.requires_history and not self.has_history(agg.over, own_id, day + dt.timedelta(days=agg.after_days)):
             return None
-        if plan.networked and not any(name in dump for name in plan.network_names):  # as resolved() reads it
+        if plan.networked and plan.network_names.isdisjoint(dump):  # as resolved() reads it
             dump = party_network.annotate(dump, net)
         parts = [get_path(dump, rec_field) for rec_field in plan.record_fields]
+        listed = False  # whether a key field holds several values (a team's co-investigators)
         for part in parts:
             if part is None or part == []:
                 return None
+            listed = listed or isinstance(part, list)
         if agg.over not in self._by_kind:  # no history of that kind at all: an empty window
             return [], own_id, dump
         index = self._index.get((name, id(net)))
@@ -152,15 +154,12 @@ class HistoryIndex:
             index = self._build(name, agg, net)
         today = day.toordinal()
         high, low = today + agg.after_days, today - agg.within_days
-        if len(parts) == 1 and not isinstance(parts[0], list):  # one key field: the common case
-            found = index.get((parts[0],))
+        if not listed:  # one key: the common case
+            found = index.get(tuple(parts))
             if found is None:
                 return [], own_id, dump
             return [(found, bisect.bisect_right(found.days, low), bisect.bisect_right(found.days, high))], own_id, dump
-        if all(not isinstance(p, list) for p in parts):  # one key
-            keys: Iterable[tuple] = (tuple(parts),)
-        else:
-            keys = sorted(set(itertools.product(*[p if isinstance(p, list) else [p] for p in parts])), key=str)
+        keys = sorted(set(itertools.product(*[p if isinstance(p, list) else [p] for p in parts])), key=str)
         selected = []
         for key in keys:
             found = index.get(key)

@@ -30,8 +30,9 @@ import json
 import math
 import re
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import durable_rules_engine
 
@@ -122,7 +123,49 @@ class Firing:
         return f"Firing(rule_id={self.rule_id!r}, ids={self.ids!r})"
 
 
-def distinct(firings: list[Firing]) -> list[Firing]:
+class Firings(Sequence[Firing]):
+    """The firings of one evaluation, in the engine's order: kept as (rule id, action message) pairs and made
+    :class:`Firing` objects when first looked at (a decision needs only :meth:`rule_ids`)."""
+
+    __slots__ = ("_made", "_pairs", "_single", "_texts")
+
+    def __init__(self, pairs: list[tuple[str, str]], texts: dict[Any, str], single: dict[str, tuple[str, str]]):
+        self._pairs = pairs
+        self._texts = texts
+        self._single = single
+        self._made: list[Firing] | None = None
+
+    def rule_ids(self) -> set[str]:
+        """The ids of the rules that fired."""
+        return {rule_id for rule_id, _message in self._pairs}
+
+    def _firings(self) -> list[Firing]:
+        if self._made is None:
+            texts, single = self._texts, self._single
+            self._made = [Firing(rule_id, message=message, texts=texts, single=single)
+                          for rule_id, message in self._pairs]
+        return self._made
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    @overload
+    def __getitem__(self, index: int) -> Firing: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Firing]: ...
+
+    def __getitem__(self, index: int | slice) -> Firing | list[Firing]:
+        return self._firings()[index]
+
+    def __iter__(self) -> Iterator[Firing]:
+        return iter(self._firings())
+
+    def __repr__(self) -> str:
+        return f"Firings({self._firings()!r})"
+
+
+def distinct(firings: Sequence[Firing]) -> list[Firing]:
     """``firings`` without repeats of the same rule over the same facts, in order (an ``$or`` with two true branches
     fires twice)."""
     seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
@@ -288,7 +331,7 @@ class ReteEngine:
         """Whether a ruleset of that name is registered."""
         return name in self._rulesets
 
-    def evaluate(self, name: str, facts: list[dict]) -> list[Firing]:
+    def evaluate(self, name: str, facts: list[dict]) -> Firings:
         """Assert ``facts`` (children first, anchor, then the sentinel is added) in one session; the firings in the
         engine's order, an ``$or`` rule's double firing included (:func:`distinct` drops it)."""
         ruleset = self._rulesets[name]
@@ -305,9 +348,9 @@ class ReteEngine:
         with self._lock:
             return self._run(ruleset, sid, payload, texts)
 
-    def _run(self, ruleset: _Ruleset, sid: str, payload: str, texts: dict[Any, str]) -> list[Firing]:
+    def _run(self, ruleset: _Ruleset, sid: str, payload: str, texts: dict[Any, str]) -> Firings:
         handle, actions = ruleset.handle, ruleset.actions
-        firings: list[Firing] = []
+        pairs: list[tuple[str, str]] = []
         finished = False
         try:
             try:
@@ -330,7 +373,7 @@ class ReteEngine:
                     if kind == "done":
                         finished = True
                     else:
-                        firings.append(Firing(rule_id, message=message, texts=texts, single=ruleset.single))
+                        pairs.append((rule_id, message))
                     message = durable_rules_engine.complete_and_start_action(handle, state)
             except (durable_rules_engine.error, MemoryError) as exc:
                 _abandon(handle, state)
@@ -345,7 +388,7 @@ class ReteEngine:
                 pass
         if not finished:
             raise EngineError(error_codes.ENGINE_INCOMPLETE, "the evaluation did not reach its end marker")
-        return firings
+        return Firings(pairs, texts, ruleset.single)
 
 
 def _abandon(handle: int, state: int) -> None:

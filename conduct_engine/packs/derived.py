@@ -223,7 +223,9 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
             ftype = FieldType("date")
 
         checks = tuple(filters.items())
-        one_field = checks[0] if len(checks) == 1 and "." not in checks[0][0] else None
+        own_fields = all("." not in f for f, _allowed in checks)  # filters on the items' own fields: one lookup each
+        one_field = checks[0] if len(checks) == 1 and own_fields else None
+        two_fields = checks if len(checks) == 2 and own_fields else None
 
         def compute(dump: dict) -> float | int | None:
             found = _list_items(dump, path)
@@ -233,6 +235,10 @@ def compile_derived(name: str, text: str, applies_to: list[str], params: dict[st
             if one_field is not None:  # the common filter: one field of the items themselves
                 name, allowed = one_field
                 items = [i for i in items if isinstance(i, dict) and i.get(name) in allowed]
+            elif two_fields is not None:
+                (first_name, first_allowed), (second_name, second_allowed) = two_fields
+                items = [i for i in items if isinstance(i, dict) and i.get(first_name) in first_allowed
+                         and i.get(second_name) in second_allowed]
             elif checks:
                 items = [i for i in items if isinstance(i, dict)
                          and all(get_path(i, f) in allowed for f, allowed in checks)]
