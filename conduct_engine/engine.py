@@ -98,10 +98,13 @@ class Engine:
                                              | {p.split(".")[0] for p in self._record_copies[kind]})
                              for kind in self._by_kind}
         self._severities = {rule_id: rdef.rule.severity for rule_id, rdef in packs.rules.items()}
-        #: per record kind, the pack's aggregates and derived values that apply to it (in pack order)
-        self._aggregates_for = {kind: [(n, a) for n, a in packs.aggregates.items() if kind in a.applies_to]
-                                for kind in self._by_kind}
-        self._derived_for = {kind: [(n, d) for n, d in packs.derived.items() if kind in d.applies_to]
+        #: per record kind, the pack's aggregates and derived values that apply to it and that its rules read (in a
+        #: condition, a message or a copy onto joined facts): no other is computed (in pack order)
+        read = {kind: {p for d in defs for p in (*d.refs.get(ANCHOR, ()), *d.placeholders)} | self._record_copies[kind]
+                for kind, defs in self._by_kind.items()}
+        self._aggregates_for = {kind: [(n, a) for n, a in packs.aggregates.items()
+                                       if kind in a.applies_to and f"agg.{n}" in read[kind]] for kind in self._by_kind}
+        self._derived_for = {kind: [(n, d) for n, d in packs.derived.items() if kind in d.applies_to and n in read[kind]]
                              for kind in self._by_kind}
         for kind in self._by_kind:  # register the default rulesets now: fail at start-up, not per request
             try:

@@ -297,3 +297,23 @@ def test_a_pack_rule_whose_or_holds_both_ways_is_one_violation():
     violations = live.evaluate(record, as_of=AS_OF).violations
     assert len(violations) == len(kept)  # one violation per rule and matched facts, not per firing
     assert sorted(v.rule_id for v in violations) == sorted(f.rule_id for f in kept)
+
+
+def test_only_the_windows_and_derived_values_the_rules_read_are_computed(gift):
+    """A window or derived value no rule of the kind reads (in a condition, a message or a copy) is not computed:
+    with the bundled pack every one is read; with only the cash-equivalent and keep rules, no window is."""
+    import datetime as dt
+
+    day = dt.date(2026, 11, 30)
+    live = Engine.from_paths()
+    dump = live.parse(gift).as_fact_dict()
+    full = live.prepare_facts(dump, None, live.history_index([], day), day)
+    assert {"gift_giver_365d_cny", "gift_giver_365d_count", "gift_given_365d_cny"} <= set(full.aggregates)
+    assert "declaration_lag_bd" in full.derived
+    kept = {"BRB-CASH-EQUIV", "BRB-GIFT-KEEP"}
+    some = Engine.from_paths(only=kept)
+    few = some.prepare_facts(dump, None, some.history_index([], day), day)
+    assert few.aggregates == {} and "agg" not in few.factset.anchor and "declaration_lag_bd" not in few.derived
+    for form, value in (("shopping_card", 2000), ("goods", 900), ("goods", 100)):
+        gift.update(form=form, value_cny=value, disposition="kept")
+        assert _ids(some.evaluate(gift, as_of=day)) == [i for i in _ids(live.evaluate(gift, as_of=day)) if i in kept]

@@ -103,6 +103,65 @@ rules:
     tests:
       fires: [{materials: []}]
       silent: [{materials: [{type: "${material}"}]}]
+  # the engine computes only the derived values and windows some rule reads (a condition, a message): these rules
+  # read the ones the tests below look at in the prepared facts
+  - id: TST-READS-LOAN
+    standard: dd.completeness
+    severity: advisory
+    applies_to: loan_file
+    when: material_count > 5
+    message: {zh: "{material_count} {source_types} {first_disbursed} {agg.gifts_to_team}", en: "reads"}
+    remediation: {zh: 无, en: none}
+    source: test
+    tests:
+      fires: [{materials: [{type: other}, {type: other}, {type: other}, {type: other}, {type: other}, {type: other}]}]
+      silent: [{materials: [{type: other}]}]
+  - id: TST-READS-CLAIM
+    standard: proper_conduct
+    severity: advisory
+    applies_to: expense_claim
+    when: amount_cny > 99999
+    message: {zh: "{agg.receipt_uses}", en: "reads"}
+    remediation: {zh: 无, en: none}
+    source: test
+    tests:
+      fires: [{id: X, kind: expense_claim, employee_id: E1, expense_type: meal, amount_cny: 100000, receipt_id: R-1}]
+      silent: [{id: X, kind: expense_claim, employee_id: E1, expense_type: meal, amount_cny: 50, receipt_id: R-1}]
+  - id: TST-READS-VISIT
+    standard: diligence
+    severity: advisory
+    applies_to: visit_log
+    when: visit_type == "collection"
+    message: {zh: "{agg.prev_visit}", en: "reads"}
+    remediation: {zh: 无, en: none}
+    source: test
+    tests:
+      fires:
+        - {id: V, kind: visit_log, employee_id: E1, client_id: C1, visit_type: collection, started_at: "2026-06-01T10:00"}
+      silent:
+        - {id: V, kind: visit_log, employee_id: E1, client_id: C1, visit_type: routine, started_at: "2026-06-01T10:00"}
+  - id: TST-READS-ACCESS
+    standard: confidentiality
+    severity: advisory
+    applies_to: info_access
+    when: action == "export"
+    message: {zh: "{agg.clients_accessed_30d}", en: "reads"}
+    remediation: {zh: 无, en: none}
+    source: test
+    tests:
+      fires: [{id: A, kind: info_access, employee_id: E1, client_id: C1, action: export}]
+      silent: [{id: A, kind: info_access, employee_id: E1, client_id: C1, action: view}]
+  - id: TST-READS-GIFT
+    standard: honesty
+    severity: advisory
+    applies_to: gift
+    when: value_cny > 99999
+    message: {zh: "{agg.declared_near}", en: "reads"}
+    remediation: {zh: 无, en: none}
+    source: test
+    tests:
+      fires: [{value_cny: 100000}]
+      silent: [{value_cny: 100}]
 """
 
 
