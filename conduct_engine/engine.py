@@ -26,7 +26,8 @@ from pydantic import BaseModel
 from conduct_engine import error_codes, network
 from conduct_engine.dates import as_of_date, today
 from conduct_engine.errors import EngineError, PackError, RecordError
-from conduct_engine.facts import FactSet, context_facts, record_date, record_facts
+from conduct_engine.facts import FactSet, context_facts, copy_record_fields, record_date, record_facts
+from conduct_engine.firings import Firing, Firings, distinct
 from conduct_engine.fx import FxTable
 from conduct_engine.history import AggregateValue, HistoryIndex
 from conduct_engine.packs.compiler import build_ruleset
@@ -34,7 +35,6 @@ from conduct_engine.packs.fields import kind_stages
 from conduct_engine.packs.loader import load_packs
 from conduct_engine.packs.model import (
     ANCHOR,
-    RECORD_COPY,
     LoadedPacks,
     RuleDef,
     fact_types_used,
@@ -57,7 +57,7 @@ from conduct_engine.results import (
     fill,
     sort_violations,
 )
-from conduct_engine.rete import Firing, Firings, ReteEngine, distinct
+from conduct_engine.rete import ReteEngine
 from conduct_engine.settings import DEFAULT_RULES_DIR, load_settings
 
 __all__ = ["DEFAULT_RULES_DIR", "Engine", "Prepared", "default_rules_dir", "today"]
@@ -247,7 +247,7 @@ class Engine:
                                keep=self._anchor_keys.get(kind))
         facts = context_facts(ctx, self._wanted.get(kind, set()), factset.originals, self._join_keys.get(kind, {}),
                               dump, factset.facts) + factset.facts
-        _copy_record_fields(facts, factset.anchor, self._record_copies.get(kind, set()))
+        copy_record_fields(facts, factset.anchor, self._record_copies.get(kind, set()))
         return Prepared(kind, dump, factset, facts, aggregates, derived, net)
 
     @staticmethod
@@ -378,23 +378,6 @@ def _past_first_stage(rule: Any, dump: dict) -> bool:
     first = min((order.index(s) for s in rule.stages or order[:1] if s in order), default=0)
     stage = dump.get(kind_spec(rule.applies_to).stage_field or "")
     return stage in order and order.index(stage) > first
-
-
-def _copy_record_fields(facts: list[dict], anchor: dict, paths: set[str]) -> None:
-    """Give every joined fact the record fields its non-equality comparisons read (``rec.<field>``)."""
-    if not paths:
-        return
-    copy = {p: v for p in paths if (v := get_path(anchor, p)) is not None}
-    nested: dict = {}
-    for path, value in copy.items():
-        node = nested
-        *heads, last = path.split(".")
-        for head in heads:
-            node = node.setdefault(head, {})
-        node[last] = value
-    for fact in facts:
-        if fact is not anchor:
-            fact[RECORD_COPY] = nested
 
 
 def _engine_error(code: str, detail: str) -> Violation:

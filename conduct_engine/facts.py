@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from conduct_engine.dates import day_number, parse_date
 from conduct_engine.network import client_facts
 from conduct_engine.packs.fields import FactSchema, catalog
+from conduct_engine.packs.model import RECORD_COPY
 from conduct_engine.paths import get_path
 from conduct_engine.records import registry
 
@@ -298,3 +299,20 @@ def context_facts(context: BaseModel | None, wanted: set[str], originals: dict[s
                 facts.append(_fact(item_type, data, fact_id, omitted, ""))
                 originals[fact_id] = data
     return facts
+
+
+def copy_record_fields(facts: list[dict], anchor: dict, paths: set[str]) -> None:
+    """Give every joined fact the record fields its non-equality comparisons read (``rec.<field>``)."""
+    if not paths:
+        return
+    copy = {p: v for p in paths if (v := get_path(anchor, p)) is not None}
+    nested: dict = {}
+    for path, value in copy.items():
+        node = nested
+        *heads, last = path.split(".")
+        for head in heads:
+            node = node.setdefault(head, {})
+        node[last] = value
+    for fact in facts:
+        if fact is not anchor:
+            fact[RECORD_COPY] = nested

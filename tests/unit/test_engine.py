@@ -266,7 +266,8 @@ def test_texts_that_look_like_exponents_or_many_properties_are_asserted_as_they_
 def test_an_or_with_both_branches_true_fires_twice_and_is_kept_once():
     """durable_rules fires an ``$or`` rule once per true branch over the same facts; the firings' ids are read
     lazily off the messages, and ``distinct`` keeps one per (rule id, matched facts) when findings are built."""
-    from conduct_engine.rete import SENTINEL_TYPE, Firing, distinct
+    from conduct_engine.firings import Firing, distinct
+    from conduct_engine.rete import SENTINEL_TYPE
 
     rete = ReteEngine()
     rete.register("or-test", {
@@ -284,7 +285,7 @@ def test_a_pack_rule_whose_or_holds_both_ways_is_one_violation():
     both ways; the engine's firings repeat them, the result lists each (rule, matched facts) once."""
     import random
 
-    from conduct_engine.rete import distinct
+    from conduct_engine.firings import distinct
     from tests.bench.run_bench import AS_OF, SEED, generate_loan_files
 
     live = Engine.from_paths()
