@@ -22,6 +22,7 @@ from conduct_engine.dates import EPOCH
 from conduct_engine.facts import record_date
 from conduct_engine.packs.model import Aggregate
 from conduct_engine.paths import get_path
+from conduct_engine.shared_rows import SharedRows
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,13 @@ def _passes(agg: Aggregate, dump: dict) -> bool:
 class HistoryIndex:
     """History records indexed per aggregate and key, for fast window sums."""
 
-    def __init__(self, items: Iterable[HistoryItem] = ()):
+    def __init__(self, items: Iterable[HistoryItem] = (), *, shared: SharedRows | None = None):
+        """Index ``items``; ``shared`` keeps each item's rows across indexes of the same stored items (a service
+        builds an index per check over records its register hands out again unchanged)."""
         self._by_kind: dict[str, list[HistoryItem]] = defaultdict(list)
-        self._index: dict[tuple[str, int], dict[tuple, _KeyRows]] = {}
+        self._shared = shared
+        #: (aggregate name, id(resolver)) -> key -> its rows (a list until first looked up, then :class:`_KeyRows`)
+        self._index: dict[tuple[str, int], dict[tuple, Any]] = {}
         self._networks: dict[int, party_network.Resolver] = {}  # keeps the resolvers indexed with alive
         self._earliest: dict[str, list[tuple[dt.date, str]]] = {}  # kind -> its two earliest (day, id)
         #: (id(dump), id(resolver)) -> (dump, resolver, the dump annotated with its party networks), for the
@@ -99,28 +104,49 @@ class HistoryIndex:
             self._annotated[key] = (dump, net, out)
         return out
 
-    def _build(self, name: str, agg: Aggregate, net: party_network.Resolver) -> dict[tuple, _KeyRows]:
+    def _build(self, name: str, agg: Aggregate, net: party_network.Resolver) -> dict[tuple, Any]:
+        """The aggregate's rows grouped by key; a key's rows are sorted and summed when first looked up (a check of
+        one record reads one key of each window)."""
         groups: dict[tuple, list[tuple[int, Any, str]]] = defaultdict(list)
         networked = _networked(agg)
+        shared = self._shared
+        kept = shared.rows(agg, net) if shared is not None else None
         for item in self._by_kind.get(agg.over, ()):
-            dump = self.annotate(item.dump, net, keep=True) if networked else item.dump
-            if not _passes(agg, dump):
-                continue
-            key = tuple(get_path(dump, f) for f in agg.match)
-            if any(k is None for k in key):
-                continue
-            value = _measure(agg, dump)
-            if value is None:
-                continue
-            groups[key].append((item.day.toordinal(), value, item.id))
-        summed = not (agg.latest or agg.count_distinct)
-        index = {}
-        for key, rows in groups.items():
-            rows.sort(key=lambda r: (r[0], r[2]))
-            index[key] = _KeyRows.of(rows, summed)
-        self._index[(name, id(net))] = index
+            hit = kept.get(id(item)) if kept is not None else None
+            if hit is not None and hit[0] is item:
+                found = hit[1]
+            else:
+                found = self._row(agg, net, item, networked)
+                if shared is not None and kept is not None:
+                    shared.keep(kept, item, found)
+            if found is not None:
+                groups[found[0]].append(found[1])
+        self._index[(name, id(net))] = groups
         self._networks[id(net)] = net
-        return index
+        return groups
+
+    def _row(self, agg: Aggregate, net: party_network.Resolver, item: HistoryItem, networked: bool
+             ) -> tuple[tuple, tuple[int, Any, str]] | None:
+        """One history record's (key, row) in an aggregate, or None when it does not count."""
+        dump = self.annotate(item.dump, net, keep=True) if networked else item.dump
+        if not _passes(agg, dump):
+            return None
+        key = tuple(get_path(dump, f) for f in agg.match)
+        if any(k is None for k in key):
+            return None
+        value = _measure(agg, dump)
+        if value is None:
+            return None
+        return key, (item.day.toordinal(), value, item.id)
+
+    @staticmethod
+    def _key_rows(index: dict[tuple, Any], key: tuple, agg: Aggregate) -> _KeyRows | None:
+        """A key's rows, sorted and summed on first use."""
+        found = index.get(key)
+        if type(found) is list:
+            found.sort(key=lambda r: (r[0], r[2]))
+            found = index[key] = _KeyRows.of(found, not (agg.latest or agg.count_distinct))
+        return found
 
     def window_rows(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date,
                     network: party_network.Resolver | None = None) -> list[tuple[int, Any, str]] | None:
@@ -155,14 +181,14 @@ class HistoryIndex:
         today = day.toordinal()
         high, low = today + agg.after_days, today - agg.within_days
         if not listed:  # one key: the common case
-            found = index.get(tuple(parts))
+            found = self._key_rows(index, tuple(parts), agg)
             if found is None:
                 return [], own_id, dump
             return [(found, bisect.bisect_right(found.days, low), bisect.bisect_right(found.days, high))], own_id, dump
         keys = sorted(set(itertools.product(*[p if isinstance(p, list) else [p] for p in parts])), key=str)
         selected = []
         for key in keys:
-            found = index.get(key)
+            found = self._key_rows(index, key, agg)
             if found is not None:
                 selected.append((found, bisect.bisect_right(found.days, low), bisect.bisect_right(found.days, high)))
         return selected, own_id, dump
