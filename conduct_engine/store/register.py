@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Text, bindparam, cast, func, select
 from conduct_engine.history import HistoryItem
 from conduct_engine.store import schema
 from conduct_engine.store.database import Database, now
+from conduct_engine.store.prepared import Prepared
 
 
 class _ParsedItems:
@@ -61,19 +62,20 @@ class Register:
                     "employee_id": item.dump.get("employee_id"), "branch": item.dump.get("branch"),
                     "submitted_by": submitted_by, "data": item.dump, "stored_at": stored_at}
         if rows:
-            conn.execute(self._upsert, list(rows.values()))
+            self._upsert.run_many(conn, list(rows.values()))
 
     @cached_property
-    def _upsert(self) -> Any:
-        """INSERT … ON CONFLICT (kind, record_id) DO UPDATE, built once."""
+    def _upsert(self) -> Prepared:
+        """INSERT … ON CONFLICT (kind, record_id) DO UPDATE, prepared once."""
         if self._db.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
         stmt = insert(schema.records)
         updated = ("record_date", "employee_id", "branch", "submitted_by", "data", "stored_at")
-        return stmt.on_conflict_do_update(index_elements=["kind", "record_id"],
-                                          set_={k: stmt.excluded[k] for k in updated})
+        upsert = stmt.on_conflict_do_update(index_elements=["kind", "record_id"],
+                                            set_={k: stmt.excluded[k] for k in updated})
+        return Prepared(upsert, self._db.engine.dialect, ("kind", "record_id", *updated))
 
     def history(self, kinds: set[str], start: dt.date, end: dt.date,
                 employees: set[str] | None = None) -> list[HistoryItem]:
