@@ -31,6 +31,7 @@ from conduct_engine.store.decision_log import (
     entry_hash,
 )
 from conduct_engine.store.group_commit import GroupCommitter
+from conduct_engine.store.held_connection import HeldConnection
 from conduct_engine.store.keys import ROLES, ApiKey, ApiKeys, KeyInfo
 from conduct_engine.store.packs import PackGeneration, PackGenerations
 from conduct_engine.store.rate_windows import RateWindows, Turn
@@ -86,8 +87,9 @@ class Store:
         self.cases = Cases(self.db, self.log, self.waivers)
         self.limits = RateWindows(self.db)
         #: The writer thread's queue; its ``batches`` and ``items`` count what it committed.
+        self._held = HeldConnection(self.db)  # the writer thread's own connection
         self.committer: GroupCommitter[Append | Turn, list[int] | int | None] = GroupCommitter(
-            self.apply, self.db.transaction, name="conduct-store-writer", durable=_holds_an_append,
+            self.apply, self._held.transaction, name="conduct-store-writer", durable=_holds_an_append,
             linger=WRITER_LINGER_SECONDS)
 
     @classmethod
@@ -107,6 +109,7 @@ class Store:
     def close(self) -> None:
         """Finish queued writes, then release the database."""
         self.committer.close()
+        self._held.close()
         self.db.close()
 
     def append(self, records: list[HistoryItem], decisions: list[Decision], submitted_by: str | None,

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 
 
@@ -52,6 +52,13 @@ class Prepared:
 
         #: per placeholder in order (positional paramstyles): its name and processor
         self._order = [(n, self._processors.get(n)) for n in self._names]
+        #: a SELECT's result processors (dates on SQLite), None when no column needs one
+        self._results: list[Callable[[Any], Any] | None] | None = None
+        selected = statement.selected_columns if isinstance(statement, Select) else ()
+        results: list[Callable[[Any], Any] | None] = [c.type.dialect_impl(dialect).result_processor(dialect, None)
+                                                      for c in selected]
+        if any(r is not None for r in results):
+            self._results = results
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         """The driver's parameters for one execution (converted as SQLAlchemy converts them)."""
@@ -63,13 +70,19 @@ class Prepared:
         return {n: (processors[n](v) if n in processors else v) for n, v in values.items()}
 
     def run(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        """Execute once with ``values``; the rows it returned (none for a write without RETURNING)."""
+        """Execute once with ``values``; the rows it returned (none for a write without RETURNING), a SELECT's
+        converted by its columns' result processors as SQLAlchemy converts them (RETURNING rows as the driver
+        gives them)."""
         cursor = _cursor(conn)
         try:
             cursor.execute(self.sql, self.parameters(values or {}))
-            return cursor.fetchall() if cursor.description is not None else []
+            rows = cursor.fetchall() if cursor.description is not None else []
         finally:
             cursor.close()
+        results = self._results
+        if results is None:
+            return rows
+        return [tuple([v if p is None else p(v) for v, p in zip(row, results, strict=True)]) for row in rows]
 
     def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute once per row (one ``executemany``); nothing is returned."""

@@ -66,3 +66,13 @@ def test_an_expanding_parameter_is_refused(store):
     t = schema.cases
     with pytest.raises(ValueError, match="in_list"):
         Prepared(select(t.c.id).where(t.c.id.in_(bindparam("ids", expanding=True))), store.db.engine.dialect)
+
+
+def test_a_select_converts_its_columns_as_sqlalchemy_does(store):
+    """A date comes back as a date on SQLite too (stored as text there), like SQLAlchemy's own rows."""
+    t = schema.cases
+    query = select(t.c.opened_on, t.c.id).where(t.c.id == bindparam("id"))
+    with store.db.transaction() as conn:
+        conn.execute(insert(t), [_case_row("C-1", "R-1")])
+        rows = Prepared(query, store.db.engine.dialect).run(conn, {"id": "C-1"})
+        assert rows == [tuple(conn.execute(query, {"id": "C-1"}).one())] == [(dt.date(2026, 5, 1), "C-1")]
