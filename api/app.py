@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from api import console, errors
 from api.deps import AppState, EngineHolder
+from api.fast_check import FastCheckMiddleware
 from api.limits import BodyLimitMiddleware, RateLimiter
 from api.routes import admin, backtests, cases, catalog, check, decisions, explain, health
 from api.routes import scans as scan_routes
@@ -45,6 +46,7 @@ def build_app(settings: Settings, *, engine: Engine | None = None, store: Store 
                                  rate_limiter=RateLimiter(settings.rate_limit, settings.auth_failure_limit,
                                                           store.take_turn if store is not None else None),
                                  sessions=store.sessions if store is not None else MemorySessions())
+    app.add_middleware(FastCheckMiddleware)  # innermost middleware: inside the 500 and body-limit middlewares
     errors.install(app)
     for module in (check, explain, backtests, decisions, cases, catalog, admin, health):
         app.include_router(module.router)
