@@ -18,7 +18,7 @@ from fastapi import HTTPException, Request
 from starlette.datastructures import Headers
 
 from api.deps import AppState, StateDep
-from api.limits import Admission
+from api.limits import Admission, RateLimiter
 from conduct_engine.store import KeyInfo
 from conduct_engine.store.rate_windows import WINDOW_SECONDS
 
@@ -86,14 +86,17 @@ def allowed_roles(*roles: str) -> frozenset[str]:
     return frozenset(roles) | {"admin"}
 
 
-def admissible(state: AppState, secret: str | None, allowed: frozenset[str]) -> bool:
-    """Whether :func:`authorize` can admit this caller, before its turn is taken: auth is off, or the key is
-    known and its role allowed (it may still be over its budget). Counts nothing."""
+def admissible(state: AppState, secret: str | None, allowed: frozenset[str]) -> Principal | None:
+    """The caller :func:`authorize` may admit, before its turn is taken (it may still be over its budget): the
+    local admin when auth is off, else the key's holder when the key is known and its role allowed; None
+    otherwise. Counts nothing."""
     if not state.settings.auth:
-        return True
+        return LOCAL
     assert state.store is not None  # create_app refuses auth without a store
     info = state.store.keys.authenticate(secret) if secret else None
-    return info is not None and info.role in allowed
+    if info is None or info.role not in allowed:
+        return None
+    return Principal(info.id, info.role, info.name, info.employee_id)
 
 
 async def authorize(state: AppState, address: str, secret: str | None, allowed: frozenset[str]) -> Principal:
@@ -104,16 +107,27 @@ async def authorize(state: AppState, address: str, secret: str | None, allowed: 
     assert store is not None  # create_app refuses auth without a store
     info: KeyInfo | None = store.keys.authenticate(secret) if secret else None
     admission = await rate_limiter.admit(address, info.id if info is not None else None)
+    refuse_blocked(admission, rate_limiter)
+    if info is None:
+        raise HTTPException(401, "Unknown or revoked API key" if secret else "An API key is required "
+                            "(header X-API-Key)", headers={"WWW-Authenticate": "ApiKey"})
+    refuse_over(admission, rate_limiter)
+    if info.role not in allowed:
+        raise HTTPException(403, f"This needs the role {' or '.join(sorted(allowed))}; the key is a {info.role}")
+    return Principal(info.id, info.role, info.name, info.employee_id)
+
+
+def refuse_blocked(admission: Admission, rate_limiter: RateLimiter) -> None:
+    """429 when the caller's address failed authentication too often this minute."""
     if admission is Admission.BLOCKED:
         raise HTTPException(429, f"Too many failed authentications from this address (more than "
                             f"{rate_limiter.failures_per_minute} a minute); try again later",
                             headers={"Retry-After": str(_retry_after())})
-    if info is None:
-        raise HTTPException(401, "Unknown or revoked API key" if secret else "An API key is required "
-                            "(header X-API-Key)", headers={"WWW-Authenticate": "ApiKey"})
+
+
+def refuse_over(admission: Admission, rate_limiter: RateLimiter) -> None:
+    """429 when the caller's key is past its budget for this minute."""
     if admission is Admission.OVER:
         raise HTTPException(429, f"Rate limit of {rate_limiter.per_minute} requests per minute "
                             "exceeded for this key", headers={"Retry-After": str(_retry_after())})
-    if info.role not in allowed:
-        raise HTTPException(403, f"This needs the role {' or '.join(sorted(allowed))}; the key is a {info.role}")
-    return Principal(info.id, info.role, info.name, info.employee_id)
+

@@ -113,14 +113,27 @@ class RateLimiter:
 
         With a store, the turn is group-committed with concurrent requests' and awaited on the event loop.
         """
-        guard = f"auth-fail:{address}"
-        turn = Turn(f"key:{key}" if key is not None else guard, guard, self.failures_per_minute)
+        turn = self.turn(address, key)
         count = await self._take_turn(turn) if self._take_turn is not None else self._local_turn(turn)
+        return self.admission(count, key)
+
+    def turn(self, address: str, key: str | None) -> Turn:
+        """The turn of one request of ``key`` (None: no valid key) from ``address``, guarded by its failures."""
+        guard = f"auth-fail:{address}"
+        return Turn(f"key:{key}" if key is not None else guard, guard, self.failures_per_minute)
+
+    def admission(self, count: int | None, key: str | None) -> Admission:
+        """What a turn's ``count`` (None: its guard refused it) says about a request of ``key``."""
         if count is None:
             return Admission.BLOCKED
         if key is None:
             return Admission.UNKNOWN
         return Admission.OK if count <= self.per_minute else Admission.OVER
+
+    @property
+    def counted_in_store(self) -> bool:
+        """Whether turns are counted in the store (shared by the workers), so they can join its transactions."""
+        return self._take_turn is not None
 
     def _local_turn(self, turn: Turn) -> int | None:
         window = window_of()

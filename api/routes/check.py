@@ -24,7 +24,7 @@ from api.schemas import (
 from conduct_engine import error_codes
 from conduct_engine.errors import RecordError
 from conduct_engine.records import Context, parse_context
-from conduct_engine.service import CheckService
+from conduct_engine.service import Checked, CheckService
 
 router = APIRouter(prefix="/v1", tags=["check"], responses=COMMON_RESPONSES)
 _CHECK_EXAMPLES = {"shopping_card_gift": {"summary": "A shopping-card gift (blocked)",
@@ -46,14 +46,23 @@ async def check(req: CheckBody, caller: Caller, service: ServiceDep) -> Response
 
 
 async def check_one(req: CheckRequestV1, caller: Principal, service: CheckService) -> Response:
-    """What ``POST /v1/check`` does once its caller is admitted and its body valid (also ``api.fast_check``'s)."""
+    """What ``POST /v1/check`` does once its caller is admitted and its body valid."""
+    checked = decide_one(req, caller, service)
+    return answer((await service.record_async(checked))[0])
+
+
+def decide_one(req: CheckRequestV1, caller: Principal, service: CheckService) -> Checked:
+    """Evaluate the request's record (nothing stored yet); InputError for a bad record or context."""
     _context(req.context, req.lenient)
     try:
-        result = await service.check_async(req.record, context=req.context, as_of=req.as_of,
-                               dry_run=req.dry_run, lenient=req.lenient, actor=caller.id,
-                               actor_name=caller.name)
+        return service.decide_one(req.record, context=req.context, as_of=req.as_of, dry_run=req.dry_run,
+                                  lenient=req.lenient, actor=caller.id, actor_name=caller.name)
     except RecordError as exc:
         raise InputError(prefixed(exc.errors, "record")) from None
+
+
+def answer(result: ResultV1) -> Response:
+    """The answer to a check: its result."""
     return _json(result)
 
 

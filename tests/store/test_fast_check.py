@@ -21,13 +21,13 @@ GIFT = {"kind": "gift", "employee_id": "E-100", "branch": "SH-001", "direction":
 def served(monkeypatch):
     """The requests the middleware answered itself (their record ids)."""
     seen: list[str] = []
-    check_one = fast.check_one
+    decide_one = fast.decide_one
 
-    async def spy(req, caller, service):
+    def spy(req, caller, service):
         seen.append(req.record.get("id"))
-        return await check_one(req, caller, service)
+        return decide_one(req, caller, service)
 
-    monkeypatch.setattr(fast, "check_one", spy)
+    monkeypatch.setattr(fast, "decide_one", spy)
     return seen
 
 
@@ -78,8 +78,25 @@ def test_over_the_budget_is_the_routes_429_counted_once(store, shared_engine, ke
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[2].json()["code"] == "rate_limited" and "Rate limit of 2" in answers[2].json()["detail"]
     assert "retry-after" in answers[2].headers
-    assert served == ["G-0", "G-1"]  # the third was admitted by the middleware's pre-check, refused by its turn
+    # the third passed the middleware's pre-check and was evaluated, then refused by its turn: nothing stored
+    assert served == ["G-0", "G-1", "G-2"]
     assert store.limits.count("key:" + _key_id(keys["submitter"])) == 3 and store.log.count(events=False) == 2
+    assert store.register.count() == 2 and store.cases.count() == 2
+
+
+def test_over_the_budget_a_bad_record_is_still_a_429(store, shared_engine, keys, rules_copy, served):
+    client = TestClient(create_app(shared_engine, store=store, auth=True, rules_dir=rules_copy, rate_limit=1))
+    assert _post(client, {"record": {**GIFT, "id": "G-1", "value_cny": "many"}}, keys["submitter"]).status_code == 422
+    assert _post(client, {"record": {**GIFT, "id": "G-2", "value_cny": "many"}}, keys["submitter"]).status_code == 429
+    assert served == ["G-1", "G-2"] and store.limits.count("key:" + _key_id(keys["submitter"])) == 2
+
+
+def test_a_check_is_one_transaction_with_its_turn(api, keys, store):
+    items = store.committer.items
+    for i in range(3):
+        assert _post(api, {"record": {**GIFT, "id": f"G-{i}"}}, keys["submitter"]).status_code == 200
+    assert store.committer.items - items == 3  # a turn and an append each would be 6
+    assert store.limits.count("key:" + _key_id(keys["submitter"])) == 3 and store.log.verify().ok
 
 
 def test_a_bad_record_is_the_routes_422(api, keys, served):
