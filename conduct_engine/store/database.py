@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import PoolProxiedConnection
 
 from conduct_engine.store.writer_lock import WriterLock
 
@@ -104,6 +105,16 @@ class Database:
     def read(self) -> AbstractContextManager[Connection]:
         """A connection for reads (deferred transaction, rolled back on close)."""
         return self.engine.connect()
+
+    @contextmanager
+    def read_raw(self) -> Iterator[PoolProxiedConnection]:
+        """A pooled driver connection for one prepared read (``Prepared.run``), without the Connection around it:
+        the statement is its own read transaction on SQLite; the pool rolls back on PostgreSQL."""
+        conn = self.engine.raw_connection()
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     def write_turn(self) -> AbstractContextManager[None]:
         """Hold the writer lock (SQLite: one writer at a time across processes) for a ``begun`` transaction."""

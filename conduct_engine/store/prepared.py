@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam
 from sqlalchemy.engine import Dialect
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -69,7 +70,8 @@ class Prepared:
         processors = self._processors
         return {n: (processors[n](v) if n in processors else v) for n, v in values.items()}
 
-    def run(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def run(self, conn: Connection | PoolProxiedConnection, values: Mapping[str, Any] | None = None
+            ) -> list[tuple[Any, ...]]:
         """Execute once with ``values``; the rows it returned (none for a write without RETURNING), a SELECT's
         converted by its columns' result processors as SQLAlchemy converts them (RETURNING rows as the driver
         gives them)."""
@@ -128,7 +130,8 @@ def list_values(name: str, items: Sequence[Any]) -> dict[str, Any]:
     return {f"{name}_{i}": item for i, item in enumerate(items)}
 
 
-def _cursor(conn: Connection) -> Any:
-    dbapi = conn.connection.dbapi_connection
-    assert dbapi is not None  # an open Connection always holds its DB-API connection
+def _cursor(conn: Connection | PoolProxiedConnection) -> Any:
+    """A driver cursor of ``conn`` (a Connection's, or a pooled driver connection's from ``Database.read_raw``)."""
+    dbapi = conn.connection.dbapi_connection if isinstance(conn, Connection) else conn.dbapi_connection
+    assert dbapi is not None  # an open connection always holds its DB-API connection
     return dbapi.cursor()

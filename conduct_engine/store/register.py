@@ -89,7 +89,7 @@ class Register:
         values = {**list_values("kinds", sorted(kinds)), **list_values("employees", sorted(employees or ())),
                   "start": start, "end": end}
         query = self._history_query.get(len(kinds), len(employees or ()))
-        with self._db.read() as conn:
+        with self._db.read_raw() as conn:
             rows = query.run(conn, values)
         parsed = self._parsed
         return [parsed.item(kind, record_id, day, text) for kind, record_id, day, text in rows]
