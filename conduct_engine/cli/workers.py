@@ -68,6 +68,9 @@ class SocketPerWorker(Multiprocess):
             if not new.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit):
                 new.kill()
                 new.join()
+                if not self.should_exit.is_set():
+                    logger.error(f"New child process [{new.pid}] was not ready in time; "
+                                 f"keeping worker [{old.pid}] and aborting the restart.")
                 return
             old.terminate()
             old.join()
@@ -83,10 +86,12 @@ class SocketPerWorker(Multiprocess):
             process.kill()
             process.join()
             if process.exitcode == STARTUP_FAILURE:
+                logger.error(f"Child process [{process.pid}] failed to start, stopping the parent process.")
                 self.should_exit.set()
                 return
             if self.should_exit.is_set():
                 return
+            logger.info(f"Child process [{process.pid}] died")
             self.processes[idx] = self._start(idx)
 
 
