@@ -15,9 +15,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
+from starlette.datastructures import Headers
 
-from api.deps import StateDep
-from api.limits import Admission
+from api.deps import AppState, StateDep
+from api.limits import Admission, RateLimiter
 from conduct_engine.store import KeyInfo
 from conduct_engine.store.rate_windows import WINDOW_SECONDS
 
@@ -46,10 +47,15 @@ LOCAL = Principal("local", "admin")
 
 
 def _secret(request: Request) -> str | None:
-    key = request.headers.get("x-api-key")
+    return secret_of(request.headers)
+
+
+def secret_of(headers: Headers) -> str | None:
+    """The API key a request carries: ``X-API-Key``, else ``Authorization: Bearer …``; None without one."""
+    key = headers.get("x-api-key")
     if key:
         return key.strip()
-    auth = request.headers.get("authorization", "")
+    auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
     return None
@@ -66,29 +72,62 @@ def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
     Async, so a request does not hop to a worker thread for it: key lookups are cached for a second (a cache miss
     is one indexed query), and the rate limiter's count is one turn group-committed with concurrent requests'.
     """
-    allowed = set(roles) | {"admin"}
+    allowed = allowed_roles(*roles)
 
     async def dependency(request: Request, state: StateDep) -> Principal:
-        if not state.settings.auth:
-            return LOCAL
-        store, rate_limiter = state.store, state.rate_limiter
-        assert store is not None  # create_app refuses auth without a store
-        address = request.client.host if request.client else "unknown"
-        secret = _secret(request)
-        info: KeyInfo | None = store.keys.authenticate(secret) if secret else None
-        admission = await rate_limiter.admit(address, info.id if info is not None else None)
-        if admission is Admission.BLOCKED:
-            raise HTTPException(429, f"Too many failed authentications from this address (more than "
-                                f"{rate_limiter.failures_per_minute} a minute); try again later",
-                                headers={"Retry-After": str(_retry_after())})
-        if info is None:
-            raise HTTPException(401, "Unknown or revoked API key" if secret else "An API key is required "
-                                "(header X-API-Key)", headers={"WWW-Authenticate": "ApiKey"})
-        if admission is Admission.OVER:
-            raise HTTPException(429, f"Rate limit of {rate_limiter.per_minute} requests per minute "
-                                "exceeded for this key", headers={"Retry-After": str(_retry_after())})
-        if info.role not in allowed:
-            raise HTTPException(403, f"This needs the role {' or '.join(sorted(allowed))}; the key is a {info.role}")
-        return Principal(info.id, info.role, info.name, info.employee_id)
+        return await authorize(state, request.client.host if request.client else "unknown", _secret(request),
+                               allowed)
 
     return dependency
+
+
+def allowed_roles(*roles: str) -> frozenset[str]:
+    """The roles a route admits: those given, and admin."""
+    return frozenset(roles) | {"admin"}
+
+
+def admissible(state: AppState, secret: str | None, allowed: frozenset[str]) -> Principal | None:
+    """The caller :func:`authorize` may admit, before its turn is taken (it may still be over its budget): the
+    local admin when auth is off, else the key's holder when the key is known and its role allowed; None
+    otherwise. Counts nothing."""
+    if not state.settings.auth:
+        return LOCAL
+    assert state.store is not None  # create_app refuses auth without a store
+    info = state.store.keys.authenticate(secret) if secret else None
+    if info is None or info.role not in allowed:
+        return None
+    return Principal(info.id, info.role, info.name, info.employee_id)
+
+
+async def authorize(state: AppState, address: str, secret: str | None, allowed: frozenset[str]) -> Principal:
+    """Who is calling, with its turn at the rate limiter taken; HTTPException 401, 403 or 429 otherwise."""
+    if not state.settings.auth:
+        return LOCAL
+    store, rate_limiter = state.store, state.rate_limiter
+    assert store is not None  # create_app refuses auth without a store
+    info: KeyInfo | None = store.keys.authenticate(secret) if secret else None
+    admission = await rate_limiter.admit(address, info.id if info is not None else None)
+    refuse_blocked(admission, rate_limiter)
+    if info is None:
+        raise HTTPException(401, "Unknown or revoked API key" if secret else "An API key is required "
+                            "(header X-API-Key)", headers={"WWW-Authenticate": "ApiKey"})
+    refuse_over(admission, rate_limiter)
+    if info.role not in allowed:
+        raise HTTPException(403, f"This needs the role {' or '.join(sorted(allowed))}; the key is a {info.role}")
+    return Principal(info.id, info.role, info.name, info.employee_id)
+
+
+def refuse_blocked(admission: Admission, rate_limiter: RateLimiter) -> None:
+    """429 when the caller's address failed authentication too often this minute."""
+    if admission is Admission.BLOCKED:
+        raise HTTPException(429, f"Too many failed authentications from this address (more than "
+                            f"{rate_limiter.failures_per_minute} a minute); try again later",
+                            headers={"Retry-After": str(_retry_after())})
+
+
+def refuse_over(admission: Admission, rate_limiter: RateLimiter) -> None:
+    """429 when the caller's key is past its budget for this minute."""
+    if admission is Admission.OVER:
+        raise HTTPException(429, f"Rate limit of {rate_limiter.per_minute} requests per minute "
+                            "exceeded for this key", headers={"Retry-After": str(_retry_after())})
+

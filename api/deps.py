@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
@@ -144,8 +145,19 @@ async def get_store(state: StateDep) -> Store:
 
 async def get_service(state: StateDep) -> CheckService:
     """The check service around the Engine in force (a pack reload elsewhere picked up first) and the store."""
+    return await service_in_force(state)
+
+
+async def service_in_force(state: AppState) -> CheckService:
+    """``get_service`` for code that holds the state itself (``api.fast_check``)."""
     await _engine_in_force(state.engines)
     return state.service
+
+
+def state_of(scope: MutableMapping[str, Any]) -> AppState:
+    """The app's state from an ASGI scope (for a middleware, which has no Request)."""
+    state: AppState = scope["app"].state.conduct
+    return state
 
 
 async def get_rate_limiter(state: StateDep) -> RateLimiter:

@@ -15,6 +15,9 @@ from conduct_engine.store.rate_windows import Turn, window_of
 from conduct_engine.untrusted import UntrustedInputError, load_json
 
 Scope = MutableMapping[str, Any]
+#: Where the middleware leaves a JSON body's value it read (a body without an untrusted-input problem), in the scope
+PARSED_BODY = "conduct.parsed_body"
+_UNPARSED = object()
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
@@ -56,7 +59,9 @@ class BodyLimitMiddleware:
                 return
             if not message.get("more_body", False):
                 break
-        problem = _json_problem(scope, buffered, self.max_nesting)
+        problem, parsed = _json_problem(scope, buffered, self.max_nesting)
+        if parsed is not _UNPARSED:
+            scope[PARSED_BODY] = parsed  # read once: api.fast_check takes the value from here
         if problem is not None:
             body = json.dumps(error_body(error_codes.INVALID_INPUT, [problem], [problem])).encode()
             await send({"type": "http.response.start", "status": 422, "headers": [
@@ -108,14 +113,27 @@ class RateLimiter:
 
         With a store, the turn is group-committed with concurrent requests' and awaited on the event loop.
         """
-        guard = f"auth-fail:{address}"
-        turn = Turn(f"key:{key}" if key is not None else guard, guard, self.failures_per_minute)
+        turn = self.turn(address, key)
         count = await self._take_turn(turn) if self._take_turn is not None else self._local_turn(turn)
+        return self.admission(count, key)
+
+    def turn(self, address: str, key: str | None) -> Turn:
+        """The turn of one request of ``key`` (None: no valid key) from ``address``, guarded by its failures."""
+        guard = f"auth-fail:{address}"
+        return Turn(f"key:{key}" if key is not None else guard, guard, self.failures_per_minute)
+
+    def admission(self, count: int | None, key: str | None) -> Admission:
+        """What a turn's ``count`` (None: its guard refused it) says about a request of ``key``."""
         if count is None:
             return Admission.BLOCKED
         if key is None:
             return Admission.UNKNOWN
         return Admission.OK if count <= self.per_minute else Admission.OVER
+
+    @property
+    def counted_in_store(self) -> bool:
+        """Whether turns are counted in the store (shared by the workers), so they can join its transactions."""
+        return self._take_turn is not None
 
     def _local_turn(self, turn: Turn) -> int | None:
         window = window_of()
@@ -137,27 +155,28 @@ def _is_json(scope: Scope) -> bool:
     return True
 
 
-def _json_problem(scope: Scope, messages: list[Message], max_nesting: int) -> dict[str, str] | None:
-    """The first untrusted-input problem of a JSON body (``{loc, msg, type}``), or None.
+def _json_problem(scope: Scope, messages: list[Message], max_nesting: int) -> tuple[dict[str, str] | None, Any]:
+    """The first untrusted-input problem of a JSON body (``{loc, msg, type}``) or None, and the body's value
+    (``_UNPARSED`` when it was not read: not JSON, empty, not UTF-8, or with a problem).
 
     Syntax errors and non-UTF-8 bodies are left to FastAPI, which reports them with the character position.
     """
     if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") or not _is_json(scope):
-        return None
+        return None, _UNPARSED
     raw = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
     if not raw.strip():
-        return None
+        return None, _UNPARSED
     try:
-        load_json(raw.decode("utf-8"), name="body", max_depth=max_nesting)
+        return None, load_json(raw.decode("utf-8"), name="body", max_depth=max_nesting)
     except UnicodeDecodeError:
-        return None
+        return None, _UNPARSED
     except UntrustedInputError as exc:
         if exc.code == "json.syntax":
-            return None
-        return {"loc": _body_loc(exc.path), "msg": exc.reason, "type": exc.code}
+            return None, _UNPARSED
+        return {"loc": _body_loc(exc.path), "msg": exc.reason, "type": exc.code}, _UNPARSED
     except (RecursionError, MemoryError):  # never let the check itself fail the request with a dropped connection
-        return {"loc": "body", "msg": "the body cannot be read within the input limits", "type": "json.too_deep"}
-    return None
+        return {"loc": "body", "msg": "the body cannot be read within the input limits",
+                "type": "json.too_deep"}, _UNPARSED
 
 
 def _body_loc(path: str | None) -> str:

@@ -24,7 +24,8 @@ from conduct_engine.facts import record_date
 from conduct_engine.history import HistoryIndex
 from conduct_engine.records import parse_context, registry
 from conduct_engine.results import Result
-from conduct_engine.store import Append, Decision, Store, digest
+from conduct_engine.store import Append, Decision, Guarded, Store, digest
+from conduct_engine.store.rate_windows import Turn
 from conduct_engine.subjects import subject_of
 from conduct_engine.waivers import apply_waivers
 
@@ -119,10 +120,17 @@ class CheckService:
                           channel: str = "api", actor_name: str | None = None) -> Result:
         """``check`` from an event loop: evaluated on the loop (one record takes a fraction of a millisecond),
         then the group commit awaited without blocking it."""
-        with _one_record():
-            checked = self.decide([record], context=context, as_of=as_of, dry_run=dry_run, lenient=lenient,
+        checked = self.decide_one(record, context=context, as_of=as_of, dry_run=dry_run, lenient=lenient,
                                   actor=actor, channel=channel, actor_name=actor_name)
         return (await self.record_async(checked))[0]
+
+    def decide_one(self, record: Any, *, context: dict | None = None, as_of: dt.date | str | None = None,
+                   dry_run: bool = False, lenient: bool = False, actor: str | None = None, channel: str = "api",
+                   actor_name: str | None = None) -> Checked:
+        """:meth:`decide` for one record, its errors reported without the batch index."""
+        with _one_record():
+            return self.decide([record], context=context, as_of=as_of, dry_run=dry_run, lenient=lenient,
+                               actor=actor, channel=channel, actor_name=actor_name)
 
     def check_many(self, records: list[Any], *, context: dict | None = None, as_of: dt.date | str | None = None,
                    dry_run: bool = False, lenient: bool = False, actor: str | None = None,
@@ -144,6 +152,14 @@ class CheckService:
         if checked.append is not None:
             await self._stored().commit_async(checked.append)
         return self._logged(checked)
+
+    async def record_guarded_async(self, checked: Checked, turn: Turn, limit: int
+                                   ) -> tuple[int | None, list[Result] | None]:
+        """:meth:`record_async` in one transaction with a rate-limit ``turn``: stored and logged only if the turn
+        admits it (see ``store.Guarded``); the turn's count, and the results (None when nothing was stored)."""
+        assert checked.append is not None  # a service with a store always decides an append
+        count, seqs = await self._stored().commit_guarded_async(Guarded(turn, limit, checked.append))
+        return count, (self._logged(checked) if seqs is not None else None)
 
     def decide(self, records: list[Any], *, context: dict | None = None, as_of: dt.date | str | None = None,
                dry_run: bool = False, lenient: bool = False, actor: str | None = None, channel: str = "api",

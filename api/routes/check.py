@@ -24,6 +24,7 @@ from api.schemas import (
 from conduct_engine import error_codes
 from conduct_engine.errors import RecordError
 from conduct_engine.records import Context, parse_context
+from conduct_engine.service import Checked, CheckService
 
 router = APIRouter(prefix="/v1", tags=["check"], responses=COMMON_RESPONSES)
 _CHECK_EXAMPLES = {"shopping_card_gift": {"summary": "A shopping-card gift (blocked)",
@@ -31,7 +32,9 @@ _CHECK_EXAMPLES = {"shopping_card_gift": {"summary": "A shopping-card gift (bloc
 _BATCH_EXAMPLES = {"two_gifts": {"summary": "A shopping card and a small gift", "value": BATCH_EXAMPLE}}
 CheckBody = Annotated[CheckRequestV1, Body(openapi_examples=_CHECK_EXAMPLES)]
 BatchBody = Annotated[BatchCheckRequestV1, Body(openapi_examples=_BATCH_EXAMPLES)]
-Caller = Annotated[Principal, Depends(require("submitter", "auditor"))]
+#: Who may check (``api.fast_check`` admits the same)
+CHECK_ROLES = ("submitter", "auditor")
+Caller = Annotated[Principal, Depends(require(*CHECK_ROLES))]
 
 
 @router.post("/check", response_model=ResultV1)
@@ -39,13 +42,27 @@ async def check(req: CheckBody, caller: Caller, service: ServiceDep) -> Response
     """Check one record and return its result; the record joins the history unless ``dry_run``.
 
     Async: one record is evaluated on the event loop and the commit awaited there (no worker thread)."""
+    return await check_one(req, caller, service)
+
+
+async def check_one(req: CheckRequestV1, caller: Principal, service: CheckService) -> Response:
+    """What ``POST /v1/check`` does once its caller is admitted and its body valid."""
+    checked = decide_one(req, caller, service)
+    return answer((await service.record_async(checked))[0])
+
+
+def decide_one(req: CheckRequestV1, caller: Principal, service: CheckService) -> Checked:
+    """Evaluate the request's record (nothing stored yet); InputError for a bad record or context."""
     _context(req.context, req.lenient)
     try:
-        result = await service.check_async(req.record, context=req.context, as_of=req.as_of,
-                               dry_run=req.dry_run, lenient=req.lenient, actor=caller.id,
-                               actor_name=caller.name)
+        return service.decide_one(req.record, context=req.context, as_of=req.as_of, dry_run=req.dry_run,
+                                  lenient=req.lenient, actor=caller.id, actor_name=caller.name)
     except RecordError as exc:
         raise InputError(prefixed(exc.errors, "record")) from None
+
+
+def answer(result: ResultV1) -> Response:
+    """The answer to a check: its result."""
     return _json(result)
 
 

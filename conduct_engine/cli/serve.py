@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -33,5 +34,10 @@ def serve(host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1"
     Store.open(settings.store_url()).close()  # migrate once, before the workers start
     # No access log: the application log already has a line per decision (and per error), and uvicorn's own line
     # per request cost as much CPU as a tenth of the check itself.
+    if workers > 1 and sys.platform.startswith("linux"):  # a socket per worker: connections spread evenly
+        from conduct_engine.cli import workers as per_worker
+        per_worker.run(uvicorn.Config("api.app:app_factory", factory=True, host=host, port=port, workers=workers,
+                                      access_log=False))
+        return
     uvicorn.run("api.app:app_factory", factory=True, host=host, port=port, workers=workers, access_log=False)
 

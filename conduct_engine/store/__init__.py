@@ -31,6 +31,7 @@ from conduct_engine.store.decision_log import (
     entry_hash,
 )
 from conduct_engine.store.group_commit import GroupCommitter
+from conduct_engine.store.held_connection import HeldConnection
 from conduct_engine.store.keys import ROLES, ApiKey, ApiKeys, KeyInfo
 from conduct_engine.store.packs import PackGeneration, PackGenerations
 from conduct_engine.store.rate_windows import RateWindows, Turn
@@ -40,7 +41,7 @@ from conduct_engine.store.sessions import MemorySessions, Sessions, SessionStore
 from conduct_engine.store.waivers import Waiver, Waivers
 
 __all__ = ["GENESIS", "READ_CACHE_SECONDS", "ROLES", "Append", "ApiKey", "Case", "CaseEvent", "CaseInput",
-           "CaseNotFound", "CaseQuery", "Change", "Comment", "Decision", "Finding", "KeyInfo", "LogEntry",
+           "CaseNotFound", "CaseQuery", "Change", "Comment", "Decision", "Finding", "Guarded", "KeyInfo", "LogEntry",
            "LogHead", "MemorySessions", "PackGeneration", "ReferenceVersion", "SessionStore", "Store", "UiSession",
            "VerifyReport", "Waiver", "digest", "entry_hash"]
 
@@ -55,15 +56,32 @@ class Append:
     cases: list[CaseInput] = field(default_factory=list)  # decisions that open or update a review case
 
 
+@dataclass(frozen=True)
+class Guarded:
+    """An append stored only if a rate-limit turn, applied first in the same transaction, is admitted: its
+    count is not None (the turn's guard let it through) and at most ``limit``. One transaction for both, where a
+    turn then an append would be two."""
+
+    turn: Turn
+    limit: int
+    append: Append
+
+    def admits(self, count: int | None) -> bool:
+        """Whether the turn's ``count`` lets the append be stored."""
+        return count is not None and count <= self.limit
+
+
+#: What the writer answers: a turn's count, an append's seqs, a guarded append's (count, seqs or None)
+Answer = list[int] | int | None | tuple[int | None, list[int] | None]
 #: How long the store writer lets a batch gather more writes after its first (see ``GroupCommitter``): at 500
 #: checks/s on two workers, 2 ms halves the writer thread's CPU for a few ms more latency.
 WRITER_LINGER_SECONDS = 0.002
 
 
-def _holds_an_append(items: list[Append | Turn]) -> bool:
+def _holds_an_append(items: list[Append | Turn | Guarded]) -> bool:
     """Whether a batch must reach the disk before it is answered: one holding only rate-limit turns need not (a
     count lost in a crash costs nothing)."""
-    return any(isinstance(i, Append) for i in items)
+    return any(not isinstance(i, Turn) for i in items)
 
 
 class Store:
@@ -86,8 +104,9 @@ class Store:
         self.cases = Cases(self.db, self.log, self.waivers)
         self.limits = RateWindows(self.db)
         #: The writer thread's queue; its ``batches`` and ``items`` count what it committed.
-        self.committer: GroupCommitter[Append | Turn, list[int] | int | None] = GroupCommitter(
-            self.apply, self.db.transaction, name="conduct-store-writer", durable=_holds_an_append,
+        self._held = HeldConnection(self.db)  # the writer thread's own connection
+        self.committer: GroupCommitter[Append | Turn | Guarded, Answer] = GroupCommitter(
+            self.apply, self._held.transaction, name="conduct-store-writer", durable=_holds_an_append,
             linger=WRITER_LINGER_SECONDS)
 
     @classmethod
@@ -107,6 +126,7 @@ class Store:
     def close(self) -> None:
         """Finish queued writes, then release the database."""
         self.committer.close()
+        self._held.close()
         self.db.close()
 
     def append(self, records: list[HistoryItem], decisions: list[Decision], submitted_by: str | None,
@@ -131,6 +151,13 @@ class Store:
         assert isinstance(seqs, list)
         return seqs
 
+    async def commit_guarded_async(self, guarded: Guarded) -> tuple[int | None, list[int] | None]:
+        """Apply a guarded append (see ``Guarded``) from an event loop: the turn's count, and the seqs of the
+        append's decisions (None when the turn did not admit it: nothing of it was stored)."""
+        answer = await self.committer.submit_async(guarded)
+        assert isinstance(answer, tuple)
+        return answer
+
     async def take_turn(self, turn: Turn) -> int | None:
         """Apply a rate-limit ``turn`` (see ``RateWindows.apply``) from an event loop: group-committed with the
         other writes waiting, so a request's turn and other requests' decisions share one transaction."""
@@ -138,14 +165,25 @@ class Store:
         assert count is None or isinstance(count, int)
         return count
 
-    def apply(self, conn: Connection, items: list[Append | Turn]) -> list[list[int] | int | None]:
-        """Apply a batch in ``conn``'s transaction (what the group committer runs): the rate-limit turns in
-        order, then the appends in order; each item's answer (an append's seqs, a turn's count)."""
-        turns = [i for i in items if isinstance(i, Turn)]
-        appends = [i for i in items if isinstance(i, Append)]
+    def apply(self, conn: Connection, items: list[Append | Turn | Guarded]) -> list[Answer]:
+        """Apply a batch in ``conn``'s transaction (what the group committer runs): the rate-limit turns (a
+        guarded append's too) in order, then the appends (a guarded one only if its turn admits it) in order;
+        each item's answer (a turn's count, an append's seqs, a guarded append's count and seqs or None)."""
+        turns = [i.turn if isinstance(i, Guarded) else i for i in items if not isinstance(i, Append)]
         counts = iter(self.limits.apply(conn, turns) if turns else [])
-        seqs = iter(self._append(conn, appends) if appends else [])
-        return [next(counts) if isinstance(i, Turn) else next(seqs) for i in items]
+        counted = [None if isinstance(i, Append) else next(counts) for i in items]
+        stored = [i if isinstance(i, Append) else i.append for i, count in zip(items, counted, strict=True)
+                  if isinstance(i, Append) or (isinstance(i, Guarded) and i.admits(count))]
+        seqs = iter(self._append(conn, stored) if stored else [])
+        answers: list[Answer] = []
+        for item, count in zip(items, counted, strict=True):
+            if isinstance(item, Turn):
+                answers.append(count)
+            elif isinstance(item, Append):
+                answers.append(next(seqs))
+            else:
+                answers.append((count, next(seqs) if item.admits(count) else None))
+        return answers
 
     def _append(self, conn: Connection, appends: list[Append]) -> list[list[int]]:
         """Apply appends, in order, in ``conn``'s transaction; their seqs."""

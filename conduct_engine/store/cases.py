@@ -10,17 +10,21 @@ import datetime as dt
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, or_, select, update
 
 from conduct_engine.store import schema
 from conduct_engine.store.case_rows import Case, CaseInput, CaseQuery, Change, Comment, Finding
 from conduct_engine.store.database import Database, now
 from conduct_engine.store.decision_log import CaseEvent, DecisionLog
+from conduct_engine.store.prepared import Prepared, PreparedFamily, in_list, list_values
 from conduct_engine.store.waivers import Waivers
 
 _C, _F, _M = schema.cases, schema.case_findings, schema.case_comments
+#: The columns of a case row written when a decision opens it (every column but its seq).
+_OPENED_COLUMNS = tuple(c.name for c in _C.c if c.name != "seq")
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ class Cases:
             verdicts[row.id] = {r["rule_id"]: r["verdict"] for r in findings_of[row.id]}
             events.append(CaseEvent(name, row.id, inp.actor, kind, record_id, inp.subject, decision, data))
         if opened:
-            conn.execute(insert(_C), opened)
+            self._insert_cases.run_many(conn, opened)
         for case_id, values in updated:
             conn.execute(update(_C).where(_C.c.id == case_id).values(**values))
         if updated:
@@ -116,23 +120,47 @@ class Cases:
                          {"ids": sorted({case_id for case_id, _ in updated})})
         rows = [r for case_rows in findings_of.values() for r in case_rows]
         if rows:
-            conn.execute(insert(_F), rows)
+            self._insert_findings.run_many(conn, rows)
         return events
 
     def _known(self, conn: Connection, inputs: Sequence[CaseInput]
                ) -> tuple[dict[tuple[str, str], _Known], dict[str, dict[str, str]]]:
         """The existing cases of the inputs' records (locked on PostgreSQL) and their findings' verdicts."""
         keys = sorted({(i.result["kind"], i.result["record_id"]) for i in inputs})
-        query = select(_C.c.id, _C.c.kind, _C.c.record_id, _C.c.status, _C.c.assignee).where(
-            tuple_(_C.c.kind, _C.c.record_id).in_(bindparam("keys", expanding=True)))
-        known = {(r.kind, r.record_id): _Known(r.id, r.status, r.assignee)
-                 for r in conn.execute(self._locked(query), {"keys": keys})}
+        values = {**list_values("k", [k for k, _ in keys]), **list_values("r", [r for _, r in keys])}
+        known = {(kind, record_id): _Known(id_, status, assignee)
+                 for id_, kind, record_id, status, assignee in self._known_cases.get(len(keys)).run(conn, values)}
         verdicts: dict[str, dict[str, str]] = {row.id: {} for row in known.values()}
         if verdicts:
-            for f in conn.execute(select(_F.c.case_id, _F.c.rule_id, _F.c.verdict)
-                                  .where(_F.c.case_id.in_(bindparam("ids", expanding=True))), {"ids": sorted(verdicts)}):
-                verdicts[f.case_id][f.rule_id] = f.verdict
+            ids = sorted(verdicts)
+            for case_id, rule_id, verdict in self._known_verdicts.get(len(ids)).run(conn, list_values("ids", ids)):
+                verdicts[case_id][rule_id] = verdict
         return known, verdicts
+
+    @cached_property
+    def _known_cases(self) -> PreparedFamily:
+        """SELECT the cases of n (kind, record id) pairs, locked on PostgreSQL; one statement per n."""
+        def build(n: int) -> Any:
+            pairs = [and_(_C.c.kind == k, _C.c.record_id == r) for k, r in zip(in_list("k", n), in_list("r", n),
+                                                                                strict=True)]
+            return self._locked(select(_C.c.id, _C.c.kind, _C.c.record_id, _C.c.status, _C.c.assignee)
+                                .where(or_(*pairs)))
+        return PreparedFamily(build, self._db.engine.dialect)
+
+    @cached_property
+    def _known_verdicts(self) -> PreparedFamily:
+        """SELECT the findings' verdicts of n cases; one statement per n."""
+        return PreparedFamily(lambda n: select(_F.c.case_id, _F.c.rule_id, _F.c.verdict)
+                              .where(_F.c.case_id.in_(in_list("ids", n))), self._db.engine.dialect)
+
+    @cached_property
+    def _insert_cases(self) -> Prepared:
+        return Prepared(insert(_C), self._db.engine.dialect, _OPENED_COLUMNS)
+
+    @cached_property
+    def _insert_findings(self) -> Prepared:
+        return Prepared(insert(_F), self._db.engine.dialect, ("case_id", "rule_id", "standard", "severity", "message",
+                                                              "verdict"))
 
     def _locked(self, query: Any) -> Any:
         return query.with_for_update() if self._db.dialect == "postgresql" else query

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import PoolProxiedConnection
 
 from conduct_engine.store.writer_lock import WriterLock
 
@@ -79,24 +80,44 @@ class Database:
         does not wait for the disk (SQLite ``synchronous=NORMAL`` for this one transaction, PostgreSQL
         ``synchronous_commit off``), a few hundredths of a millisecond instead of a few milliseconds.
         """
-        with self._write_turn(), self.engine.connect().execution_options(**{_WRITE: True}) as conn:
-            raw = conn.connection.dbapi_connection if not durable and self.dialect == "sqlite" else None
+        with self.write_turn(), self.write_connection() as conn, self.begun(conn, durable):
+            yield conn
+
+    def write_connection(self) -> Connection:
+        """A new connection whose transactions are write transactions (see ``transaction`` and ``begun``)."""
+        return self.engine.connect().execution_options(**{_WRITE: True})
+
+    @contextmanager
+    def begun(self, conn: Connection, durable: bool = True) -> Iterator[Connection]:
+        """One write transaction on ``conn`` (from ``write_connection``), the writer lock already held."""
+        raw = conn.connection.dbapi_connection if not durable and self.dialect == "sqlite" else None
+        if raw is not None:
+            raw.execute("PRAGMA synchronous=NORMAL")  # outside any transaction: it applies to the next one
+        try:
+            with conn.begin():
+                if not durable and self.dialect == "postgresql":
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                yield conn
+        finally:
             if raw is not None:
-                raw.execute("PRAGMA synchronous=NORMAL")  # outside any transaction: it applies to the next one
-            try:
-                with conn.begin():
-                    if not durable and self.dialect == "postgresql":
-                        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-                    yield conn
-            finally:
-                if raw is not None:
-                    raw.execute("PRAGMA synchronous=FULL")
+                raw.execute("PRAGMA synchronous=FULL")
 
     def read(self) -> AbstractContextManager[Connection]:
         """A connection for reads (deferred transaction, rolled back on close)."""
         return self.engine.connect()
 
-    def _write_turn(self) -> AbstractContextManager[None]:
+    @contextmanager
+    def read_raw(self) -> Iterator[PoolProxiedConnection]:
+        """A pooled driver connection for one prepared read (``Prepared.run``), without the Connection around it:
+        the statement is its own read transaction on SQLite; the pool rolls back on PostgreSQL."""
+        conn = self.engine.raw_connection()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def write_turn(self) -> AbstractContextManager[None]:
+        """Hold the writer lock (SQLite: one writer at a time across processes) for a ``begun`` transaction."""
         return self._writer_lock.held() if self._writer_lock is not None else nullcontext()
 
     def migrate(self) -> None:
@@ -127,4 +148,7 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+    # straight on the driver's connection: through exec_driver_sql it cost as much as the transaction's own statements
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    dbapi.execute("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, bindparam, func, select
 
 from conduct_engine.store import schema
 from conduct_engine.store.database import Database, now
+from conduct_engine.store.prepared import Prepared
 
 GENESIS = "0" * 64
 _LOG_LOCK = 7_310_042  # PostgreSQL advisory lock id serialising decision-log appends
@@ -162,9 +163,9 @@ class DecisionLog:
         if not decisions:
             return []
         if self._db.dialect == "postgresql":
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOG_LOCK})")
-        last = conn.execute(self._last_entry).first()
-        prev_hash, seq = (last.hash, last.seq) if last else (GENESIS, 0)
+            self._lock.run(conn)
+        last = self._last_entry_prepared.run(conn)
+        seq, prev_hash = last[0] if last else (0, GENESIS)
         rows, seqs = [], []
         for d in decisions:
             if isinstance(d, CaseEvent):
@@ -180,13 +181,25 @@ class DecisionLog:
             seq += 1
             rows.append({"seq": seq, **entry})
             seqs.append(seq)
-        conn.execute(schema.decision_log.insert(), rows)
+        self._insert.run_many(conn, rows)
         return seqs
 
     @cached_property
     def _last_entry(self) -> Any:
         t = schema.decision_log
         return select(t.c.seq, t.c.hash).order_by(t.c.seq.desc()).limit(1)
+
+    @cached_property
+    def _last_entry_prepared(self) -> Prepared:
+        return Prepared(self._last_entry, self._db.engine.dialect)
+
+    @cached_property
+    def _insert(self) -> Prepared:
+        return Prepared(schema.decision_log.insert(), self._db.engine.dialect, [c.name for c in schema.decision_log.c])
+
+    @cached_property
+    def _lock(self) -> Prepared:
+        return Prepared(select(func.pg_advisory_xact_lock(_LOG_LOCK)), self._db.engine.dialect)
 
     def logged_ids(self, decision_ids: list[str]) -> set[str]:
         """Which of these decision ids the log already holds."""

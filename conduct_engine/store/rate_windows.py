@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from conduct_engine.store import schema
 from conduct_engine.store.database import Database
+from conduct_engine.store.prepared import Prepared, PreparedFamily, in_list, list_values
 
 WINDOW_SECONDS = 60
 
@@ -48,12 +49,14 @@ class RateWindows:
         table = schema.rate_windows
         insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
         upsert = insert(table).values(bucket=bindparam("b"), window=bindparam("w"), count=bindparam("n"))
-        self._upsert = upsert.on_conflict_do_update(index_elements=[table.c.bucket, table.c.window],
-                                                    set_={"count": table.c["count"] + upsert.excluded["count"]}
-                                                    ).returning(table.c.count)
-        self._forget = delete(table).where(table.c.bucket == bindparam("b"), table.c.window < bindparam("w"))
-        self._counts = select(table.c.bucket, table.c.count).where(
-            table.c.bucket.in_(bindparam("bs", expanding=True)), table.c.window == bindparam("w"))
+        dialect = db.engine.dialect
+        self._upsert = Prepared(upsert.on_conflict_do_update(
+            index_elements=[table.c.bucket, table.c.window],
+            set_={"count": table.c["count"] + upsert.excluded["count"]}).returning(table.c.count), dialect)
+        self._forget = Prepared(delete(table).where(table.c.bucket == bindparam("b"), table.c.window < bindparam("w")),
+                                dialect)
+        self._counts = PreparedFamily(lambda n: select(table.c.bucket, table.c.count).where(
+            table.c.bucket.in_(in_list("bs", n)), table.c.window == bindparam("w")), dialect)
 
     def hit(self, bucket: str, moment: float | None = None) -> int:
         """Count one hit for ``bucket``; the bucket's count in this window, this hit included."""
@@ -66,7 +69,9 @@ class RateWindows:
         """Apply turns, in order, in ``conn``'s transaction (what the group committer runs); their counts."""
         window = window_of(moment)
         guards = sorted({t.guard[:200] for t in turns if t.guard is not None})
-        seen: dict[str, int] = {b: c for b, c in conn.execute(self._counts, {"bs": guards, "w": window})} if guards else {}
+        seen: dict[str, int] = ({b: c for b, c in self._counts.get(len(guards)).run(conn, {**list_values("bs", guards),
+                                                                                          "w": window})}
+                                if guards else {})
         hits: dict[str, int] = {}
         places: list[tuple[str, int] | None] = []  # per turn: its bucket and how many hits of it the batch had
         for turn in turns:
@@ -78,9 +83,10 @@ class RateWindows:
             places.append((bucket, hits[bucket]))
         totals = {}
         for bucket, n in hits.items():
-            totals[bucket] = int(conn.execute(self._upsert, {"b": bucket, "w": window, "n": n}).scalar_one())
+            (total,), = self._upsert.run(conn, {"b": bucket, "w": window, "n": n})
+            totals[bucket] = int(total)
             if totals[bucket] == n:  # a new window for this bucket: forget the old ones
-                conn.execute(self._forget, {"b": bucket, "w": window - 1})
+                self._forget.run(conn, {"b": bucket, "w": window - 1})
         return [None if p is None else totals[p[0]] - hits[p[0]] + p[1] for p in places]
 
     def count(self, bucket: str, moment: float | None = None) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Text, bindparam, cast, func, select
 from conduct_engine.history import HistoryItem
 from conduct_engine.store import schema
 from conduct_engine.store.database import Database, now
+from conduct_engine.store.prepared import Prepared, PreparedFamily, in_list, list_values
 
 
 class _ParsedItems:
@@ -61,19 +62,20 @@ class Register:
                     "employee_id": item.dump.get("employee_id"), "branch": item.dump.get("branch"),
                     "submitted_by": submitted_by, "data": item.dump, "stored_at": stored_at}
         if rows:
-            conn.execute(self._upsert, list(rows.values()))
+            self._upsert.run_many(conn, list(rows.values()))
 
     @cached_property
-    def _upsert(self) -> Any:
-        """INSERT … ON CONFLICT (kind, record_id) DO UPDATE, built once."""
+    def _upsert(self) -> Prepared:
+        """INSERT … ON CONFLICT (kind, record_id) DO UPDATE, prepared once."""
         if self._db.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
         stmt = insert(schema.records)
         updated = ("record_date", "employee_id", "branch", "submitted_by", "data", "stored_at")
-        return stmt.on_conflict_do_update(index_elements=["kind", "record_id"],
-                                          set_={k: stmt.excluded[k] for k in updated})
+        upsert = stmt.on_conflict_do_update(index_elements=["kind", "record_id"],
+                                            set_={k: stmt.excluded[k] for k in updated})
+        return Prepared(upsert, self._db.engine.dialect, ("kind", "record_id", *updated))
 
     def history(self, kinds: set[str], start: dt.date, end: dt.date,
                 employees: set[str] | None = None) -> list[HistoryItem]:
@@ -84,11 +86,11 @@ class Register:
         """
         if not kinds or employees == set():
             return []
-        params: dict[str, Any] = {"kinds": sorted(kinds), "start": start, "end": end}
-        if employees is not None:
-            params["employees"] = sorted(employees)
-        with self._db.read() as conn:
-            rows = conn.execute(self._history_query[employees is not None], params).all()
+        values = {**list_values("kinds", sorted(kinds)), **list_values("employees", sorted(employees or ())),
+                  "start": start, "end": end}
+        query = self._history_query.get(len(kinds), len(employees or ()))
+        with self._db.read_raw() as conn:
+            rows = query.run(conn, values)
         parsed = self._parsed
         return [parsed.item(kind, record_id, day, text) for kind, record_id, day, text in rows]
 
@@ -97,13 +99,16 @@ class Register:
         return _ParsedItems()
 
     @cached_property
-    def _history_query(self) -> tuple[Any, Any]:
-        """The history SELECT, built once: (any employee, only the given employees); ``data`` as its JSON text."""
+    def _history_query(self) -> PreparedFamily:
+        """The history SELECT of n kinds and m employees (m = 0: any employee), ``data`` as its JSON text."""
         t = schema.records
-        query = select(t.c.kind, t.c.record_id, t.c.record_date, cast(t.c.data, Text)).where(
-            t.c.kind.in_(bindparam("kinds", expanding=True)), t.c.record_date >= bindparam("start"),
-            t.c.record_date <= bindparam("end"))
-        return query, query.where(t.c.employee_id.in_(bindparam("employees", expanding=True)))
+
+        def build(kinds: int, employees: int) -> Any:
+            query = select(t.c.kind, t.c.record_id, t.c.record_date, cast(t.c.data, Text)).where(
+                t.c.kind.in_(in_list("kinds", kinds)), t.c.record_date >= bindparam("start"),
+                t.c.record_date <= bindparam("end"))
+            return query.where(t.c.employee_id.in_(in_list("employees", employees))) if employees else query
+        return PreparedFamily(build, self._db.engine.dialect)
 
     def get(self, kind: str, record_id: str) -> HistoryItem | None:
         """The stored record of ``kind`` with ``record_id`` (the latest sent), or None."""

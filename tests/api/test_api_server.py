@@ -117,3 +117,17 @@ def test_uvicorn_factory_with_two_workers() -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_the_worker_factory_freezes_what_startup_built(monkeypatch, tmp_path) -> None:
+    import gc
+
+    from api import app as app_module
+    monkeypatch.setenv("CONDUCT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("CONDUCT_DATABASE_URL", raising=False)
+    frozen = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))  # the test process itself stays as it was
+    monkeypatch.setattr(app_module.applog, "configure", lambda settings: None)  # and so do its loggers
+    built = app_module.app_factory()
+    assert frozen == [True] and built.state.conduct.store is not None
+    built.state.conduct.store.close()
