@@ -221,5 +221,6 @@ class CheckService:
         if not kinds:
             return HistoryIndex()
         own = record_date(dump["kind"], dump, day)
-        return HistoryIndex(self.store.register.history(kinds, own - dt.timedelta(days=before),
-                                                        own + dt.timedelta(days=after), engine.history_employees(dump)))
+        register = self.store.register
+        return HistoryIndex(register.history(kinds, own - dt.timedelta(days=before), own + dt.timedelta(days=after),
+                                             engine.history_employees(dump)), shared=register.shared_rows)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Text, bindparam, cast, func, select
 
 from conduct_engine.history import HistoryItem
+from conduct_engine.shared_rows import SharedRows
 from conduct_engine.store import schema
 from conduct_engine.store.database import Database, now
 from conduct_engine.store.prepared import Prepared, PreparedFamily, in_list, list_values
@@ -97,6 +98,12 @@ class Register:
     @cached_property
     def _parsed(self) -> _ParsedItems:
         return _ParsedItems()
+
+    @cached_property
+    def shared_rows(self) -> SharedRows:
+        """The window rows of the items :meth:`history` hands out, kept across checks (``HistoryIndex(shared=…)``):
+        an unchanged stored record is the same item object each time, so its rows are worked out once."""
+        return SharedRows()
 
     @cached_property
     def _history_query(self) -> PreparedFamily:

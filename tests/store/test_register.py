@@ -71,3 +71,28 @@ def test_history_parses_a_stored_record_once_and_again_when_it_is_sent_again(sto
     put(900, day + dt.timedelta(days=1))  # same content, another date
     (moved,) = store.register.history({"gift"}, day, day + dt.timedelta(days=1), {"E-9"})
     assert moved.day == day + dt.timedelta(days=1)
+
+
+def test_checks_against_stored_history_reuse_its_window_rows_and_agree_with_a_fresh_index(store, shared_engine):
+    """Each check builds its index over the register's items; their rows are kept (``Register.shared_rows``) and
+    the next checks group them again: decisions, findings and evidence equal an index worked out afresh."""
+    import json
+
+    from conduct_engine.service import CheckService
+
+    service = CheckService(lambda: shared_engine, store)
+    day = dt.date(2026, 11, 30)
+    checked = []
+    for i in range(12):
+        gift = {"id": f"G-S{i}", "kind": "gift", "employee_id": "E-7", "branch": "SH-001",
+                "occurred_on": f"2026-10-{i + 1:02d}", "declared_at": f"2026-10-{i + 1:02d}T18:00:00",
+                "direction": "received", "form": "goods", "value_cny": 150 + 40 * i, "disposition": "kept",
+                "counterparty": {"party_id": f"P-{i % 2}", "group_id": "GRP-1", "name": "某公司"}}
+        earlier = list(checked)
+        result = service.check(gift, as_of=day)
+        fresh = shared_engine.evaluate(gift, history=earlier, as_of=day).result()
+        assert json.loads(result.model_dump_json(exclude={"decision_id"})) == json.loads(
+            fresh.model_dump_json(exclude={"decision_id"}))
+        checked.append(gift)
+    assert len(store.register.shared_rows) > 0
+    assert any(v.rule_id == "BRB-GIFT-AGG-365D" for v in result.violations)  # the window grew over the checks
