@@ -269,7 +269,7 @@ class Engine:
     def _evaluate_dump(self, dump: dict, ctx: Context | None, history: HistoryIndex, as_of: dt.date) -> Evaluation:
         kind = dump["kind"]
         errors: list[Violation] = []
-        firings: Sequence[Firing] = ()
+        firings = Firings()
         prepared: Prepared | None = None
         if kind in self._by_kind:
             prepared = self.prepare_facts(dump, ctx, history, as_of)
@@ -280,8 +280,7 @@ class Engine:
                 firings = self.match(prepared)
             except EngineError as exc:
                 errors.append(_engine_error(exc.code, str(exc)))
-        fired = firings.rule_ids() if isinstance(firings, Firings) else {f.rule_id for f in firings}
-        severities = {v.severity for v in errors} | {self._severities[rule_id] for rule_id in fired}
+        severities = {v.severity for v in errors} | {self._severities[rule_id] for rule_id in firings.rule_ids()}
 
         def build() -> list[Violation]:
             violations = list(errors)
@@ -292,7 +291,7 @@ class Engine:
 
         return Evaluation(dump["id"], kind, decide_severities(severities), self.pack_ref, as_of.isoformat(), build)
 
-    def match(self, prepared: Prepared) -> Sequence[Firing]:
+    def match(self, prepared: Prepared) -> Firings:
         """Stage match: one durable_rules session over the prepared facts (EngineError when it fails)."""
         return self._rete.evaluate(self.ruleset_name(prepared.kind, prepared.dump.get("branch")), prepared.facts)
 

@@ -1,74 +1,46 @@
 """What one durable_rules session reports: its firings, and how their action messages are read.
 
 The adapter (``rete.py``) keeps each firing as its rule id and the action message the engine returned; the matched
-facts' ids are read off that message when first asked for (a decision needs only the rule ids). Reading is plain text
-work: the engine returns each matched fact as the exact text asserted, and every text starts with its id.
+facts' ids are read off those messages when the firings are first looked at (a decision needs only the rule ids).
+Reading is plain text work: the engine returns each matched fact as the exact text asserted, and every text starts
+with its id.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, overload
 
 __all__ = ["Firing", "Firings", "distinct", "read"]
 
 
+@dataclass(frozen=True, slots=True)
 class Firing:
-    """One rule that fired, with the ids of the facts it matched, by alias (sorted by alias).
+    """One rule that fired, with the ids of the facts it matched, by alias (sorted by alias)."""
 
-    The ids are read off the engine's action message when first asked for (``ids``): a decision needs only the
-    rule ids, and a finding's evidence is built only when output is asked for."""
-
-    __slots__ = ("_ids", "_pending", "rule_id")
-
-    def __init__(self, rule_id: str, ids: tuple[tuple[str, str], ...] | None = None, *,
-                 message: str | None = None, texts: dict[Any, str] | None = None,
-                 single: dict[str, tuple[str, str]] | None = None):
-        if ids is None and message is None:
-            raise ValueError("a firing needs its ids or the message they are read from")
-        self.rule_id = rule_id
-        self._ids = ids
-        self._pending: tuple[str, dict[Any, str], dict[str, tuple[str, str]]] | None = (
-            None if ids is not None or message is None else (message, texts or {}, single or {}))
-
-    @property
-    def ids(self) -> tuple[tuple[str, str], ...]:
-        """The matched facts' ids as sorted (alias, fact id) pairs."""
-        if self._ids is None:
-            assert self._pending is not None  # set whenever the ids are not
-            message, texts, single = self._pending
-            self._ids = read(message, single, texts)[1]
-            self._pending = None
-        return self._ids
+    rule_id: str
+    ids: tuple[tuple[str, str], ...]
 
     @property
     def facts(self) -> dict[str, dict]:
         """The matched facts by alias, as ``{"id": …}`` (the firing keeps ids only)."""
         return {alias: {"id": fact_id} for alias, fact_id in self.ids}
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Firing):
-            return NotImplemented
-        return (self.rule_id, self.ids) == (other.rule_id, other.ids)
-
-    def __hash__(self) -> int:
-        return hash((self.rule_id, self.ids))
-
-    def __repr__(self) -> str:
-        return f"Firing(rule_id={self.rule_id!r}, ids={self.ids!r})"
-
 
 class Firings(Sequence[Firing]):
-    """The firings of one evaluation, in the engine's order: kept as (rule id, action message) pairs and made
-    :class:`Firing` objects when first looked at (a decision needs only :meth:`rule_ids`)."""
+    """The firings of one evaluation, in the engine's order: kept as (rule id, action message) pairs, and made
+    :class:`Firing` objects, their matched ids read off the messages, when first looked at (a decision needs only
+    :meth:`rule_ids`; an engine that fired nothing, or failed, has none)."""
 
     __slots__ = ("_made", "_pairs", "_single", "_texts")
 
-    def __init__(self, pairs: list[tuple[str, str]], texts: dict[Any, str], single: dict[str, tuple[str, str]]):
-        self._pairs = pairs
-        self._texts = texts
-        self._single = single
+    def __init__(self, pairs: list[tuple[str, str]] | None = None, texts: dict[Any, str] | None = None,
+                 single: dict[str, tuple[str, str]] | None = None):
+        self._pairs = pairs or []
+        self._texts = texts or {}
+        self._single = single or {}
         self._made: list[Firing] | None = None
 
     def rule_ids(self) -> set[str]:
@@ -78,8 +50,7 @@ class Firings(Sequence[Firing]):
     def _firings(self) -> list[Firing]:
         if self._made is None:
             texts, single = self._texts, self._single
-            self._made = [Firing(rule_id, message=message, texts=texts, single=single)
-                          for rule_id, message in self._pairs]
+            self._made = [Firing(rule_id, read(message, single, texts)[1]) for rule_id, message in self._pairs]
         return self._made
 
     def __len__(self) -> int:

@@ -10,7 +10,7 @@ See ../shared/reference/durable_rules.md. What this adapter guarantees:
 - one fresh session id per evaluation, ``delete_state`` in ``finally``, one evaluation at a time per
   process (the C code holds the GIL anyway, so a lock costs nothing);
 - every rule action is ``violation:<rule id>`` (or ``done:`` for the sentinel); a firing keeps only the
-  rule id and its action message, whose matched fact ids are read when first asked for (``Firing.ids``);
+  rule id and its action message, whose matched fact ids are read when the firings are first looked at;
   an ``$or`` with two true branches fires twice over the same facts: ``distinct`` keeps one (on rule id and
   matched fact ids) when the findings are built — a decision needs only the rule ids;
 - a sentinel fact closes every evaluation: if its catch-all action did not run, or the engine raised

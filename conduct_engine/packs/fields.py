@@ -8,7 +8,6 @@ own (a loan file's materials, an employee's certifications), as the engine asser
 from __future__ import annotations
 
 import datetime as dt
-import types
 import typing
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +17,7 @@ from pydantic import BaseModel
 from conduct_engine.network import NETWORK_FIELDS
 from conduct_engine.records import context as ctx
 from conduct_engine.records import registry
+from conduct_engine.records.base import unwrap_annotation
 
 
 @dataclass(frozen=True)
@@ -54,23 +54,8 @@ def network_extras(spec: registry.KindSpec) -> dict[str, FieldType]:
     return out
 
 
-def _unwrap(annotation: typing.Any) -> typing.Any:
-    """Strip Optional/Annotated wrappers."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation
-
-
 def _field_type(annotation: typing.Any) -> FieldType | type[BaseModel]:
-    ann = _unwrap(annotation)
+    ann = unwrap_annotation(annotation)
     origin = typing.get_origin(ann)
     if origin is typing.Literal:
         return FieldType("enum", tuple(str(v) for v in typing.get_args(ann)))
@@ -103,7 +88,7 @@ def _walk(fact_type: str, model: type[BaseModel], prefix: str,
         path = f"{prefix}{info.alias or name}"
         ftype = _field_type(info.annotation)
         if isinstance(ftype, type):
-            is_list = typing.get_origin(_unwrap(info.annotation)) in (list, tuple)
+            is_list = typing.get_origin(unwrap_annotation(info.annotation)) in (list, tuple)
             if is_list:
                 child = registry.child_fact(fact_type, path)
                 if child is None:

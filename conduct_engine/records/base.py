@@ -196,22 +196,33 @@ def _null_plan(model: type[BaseModel]) -> tuple[tuple[str, str, Any], ...]:
 def _nulls_in(annotation: Any) -> tuple[str | None, Any]:
     """How a field's dumped value may hold a null ``exclude_none`` does not remove: None (it cannot: a scalar, or a
     list of scalars, whose null items stay as they are anyway), a nested model, a list of models, or open."""
-    origin, args = get_origin(annotation), get_args(annotation)
-    if origin is Annotated:
-        return _nulls_in(args[0])
-    if origin is Union or origin is types.UnionType:
-        present = [a for a in args if a is not type(None)]
-        return _nulls_in(present[0]) if len(present) == 1 else (_OPEN, None)
+    annotation = unwrap_annotation(annotation)
+    origin = get_origin(annotation)
     if origin is Literal or (isinstance(annotation, type) and issubclass(annotation, _SCALARS)):
         return None, None
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return _MODEL, annotation
-    if origin is list and len(args) == 1:
-        how, inner = _nulls_in(args[0])
+    if origin is list and len(get_args(annotation)) == 1:
+        how, inner = _nulls_in(get_args(annotation)[0])
         if how is None:
             return None, None
         return (_MODELS, inner) if how == _MODEL else (_OPEN, None)
-    return _OPEN, None
+    return _OPEN, None  # a mapping, a union of several types, anything else: walked
+
+
+def unwrap_annotation(annotation: Any) -> Any:
+    """A field's annotation without its Optional/Annotated wrappers (a union of several types is kept as it is)."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin is Union or origin is types.UnionType:
+            args = [a for a in get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
 
 
 def _without_nulls(value: Any) -> Any:

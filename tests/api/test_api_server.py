@@ -20,6 +20,7 @@ from api_helpers import comparable, example_body, mixed_requests
 
 from api import create_app
 from conduct_engine.engine import Engine
+from tests.processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,12 +112,7 @@ def test_uvicorn_factory_with_two_workers() -> None:
         stored = Store.open(data_dir=data_dir)  # the decision, and the block's review case opened beside it
         assert (stored.log.count(events=False), stored.log.count(events=True), stored.cases.count()) == (1, 1, 1)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=15)
 
 
 def test_the_worker_factory_freezes_what_startup_built(monkeypatch, tmp_path) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conduct_engine.cli.workers import listening_sockets
+from tests.processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT balancing is Linux's")
@@ -106,9 +107,4 @@ def test_serve_with_two_workers_gives_each_worker_connections():
     finally:
         for c in clients:
             c.close()
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, timeout=30)

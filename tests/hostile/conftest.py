@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import stop
+
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "tests" / "data" / "starter_rules"
 AS_OF = "2026-11-30"
@@ -114,12 +116,7 @@ class LiveServer:
 
     def stop(self) -> None:
         """Stop the server (and its workers)."""
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop(self.proc, timeout=20)
 
 
 def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
