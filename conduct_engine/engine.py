@@ -31,7 +31,6 @@ from conduct_engine.firings import Firing, Firings, distinct
 from conduct_engine.fx import FxTable
 from conduct_engine.history import AggregateValue, HistoryIndex
 from conduct_engine.packs.compiler import build_ruleset
-from conduct_engine.packs.fields import kind_stages
 from conduct_engine.packs.loader import load_packs
 from conduct_engine.packs.model import (
     ANCHOR,
@@ -45,20 +44,18 @@ from conduct_engine.packs.problems import ExprError
 from conduct_engine.packs.registration import registration_issues
 from conduct_engine.paths import get_path
 from conduct_engine.records import Context, parse_context, parse_record
-from conduct_engine.records.registry import kind_spec
 from conduct_engine.results import (
     ENGINE_ERROR_RULE,
     Evaluation,
     PackRef,
     Text,
     Violation,
-    at_origination,
     decide_severities,
-    fill,
     sort_violations,
 )
 from conduct_engine.rete import ReteEngine
 from conduct_engine.settings import DEFAULT_RULES_DIR, load_settings
+from conduct_engine.violations import Reporter
 
 __all__ = ["DEFAULT_RULES_DIR", "Engine", "Prepared", "default_rules_dir", "today"]
 
@@ -98,6 +95,7 @@ class Engine:
                                              | {p.split(".")[0] for p in self._record_copies[kind]})
                              for kind in self._by_kind}
         self._severities = {rule_id: rdef.rule.severity for rule_id, rdef in packs.rules.items()}
+        self._reporter = Reporter(packs)
         #: per record kind, the pack's aggregates and derived values that apply to it and that its rules read (in a
         #: condition, a message or a copy onto joined facts): no other is computed (in pack order)
         read = {kind: {p for d in defs for p in (*d.refs.get(ANCHOR, ()), *d.placeholders)} | self._record_copies[kind]
@@ -296,63 +294,8 @@ class Engine:
         return self._rete.evaluate(self.ruleset_name(prepared.kind, prepared.dump.get("branch")), prepared.facts)
 
     def report(self, firing: Firing, prepared: Prepared, params: dict[str, Any]) -> Violation:
-        """Stage report: one firing as a Violation with filled messages and its evidence."""
-        rdef = self.packs.rules[firing.rule_id]
-        rule = rdef.rule
-        dump = prepared.dump
-        matched = {alias: prepared.factset.originals.get(str(fact.get("id")), {})
-                   for alias, fact in firing.facts.items() if alias != ANCHOR}
-
-        def record_value(path: str) -> Any:
-            if path.startswith("agg."):
-                agg = prepared.aggregates.get(path[4:])
-                return agg.value if agg else None
-            if path in prepared.derived:
-                return prepared.derived[path]
-            return get_path(dump, path)
-
-        values: dict[str, Any] = {}
-        for name in rdef.placeholders:
-            head, _, rest = name.partition(".")
-            if name in params:
-                values[name] = params[name]
-            elif head in matched and rest:
-                values[name] = get_path(matched[head], rest)
-            else:
-                values[name] = record_value(name)
-        evidence: dict[str, Any] = {}
-        related: set[str] = set()
-        for path in sorted(rdef.refs.get(ANCHOR, ())):
-            value = record_value(path)
-            if value is not None and path not in ("as_of", "record_date"):
-                evidence[path] = value
-            if path.startswith("agg.") and path[4:] in prepared.aggregates:
-                related.update(prepared.aggregates[path[4:]].record_ids)
-        for alias, data in matched.items():
-            fields = {p: get_path(data, p) for p in sorted(rdef.refs.get(alias, ())) if get_path(data, p) is not None}
-            if "index" in data:
-                fields["index"] = data["index"]
-            if isinstance(data.get("path"), str):  # a network client: how it is linked to the counterparty
-                fields["path"] = data["path"]
-            evidence[alias] = fields
-        for name, value in values.items():  # what the message shows is evidence too
-            if value is not None and name not in params and "." not in name and name not in evidence:
-                evidence[name] = value
-        evidence.update(network.evidence(dump, rdef.refs.get(ANCHOR, set()) | set(rdef.placeholders)))  # the path
-        limits = {p: params[p] for p in sorted(rdef.params_used) if not isinstance(params[p], list)}
-        if limits:
-            evidence["limits"] = limits
-        labels = self.packs.labels
-        message = Text(zh=fill(rule.message.zh, values, "zh", labels), en=fill(rule.message.en, values, "en", labels))
-        if rule.origination and _past_first_stage(rule, dump):
-            message = at_origination(message)
-            evidence["at_origination"] = True
-        return Violation(
-            rule_id=rule.id, standard=rule.standard, also=list(rule.also), severity=rule.severity,
-            message=message,
-            remediation=Text(zh=fill(rule.remediation.zh, values, "zh", labels),
-                             en=fill(rule.remediation.en, values, "en", labels)),
-            evidence=evidence, related_records=sorted(related), source=rule.source)
+        """Stage report: one firing as a Violation with filled messages and its evidence (``violations.py``)."""
+        return self._reporter.violation(firing, prepared, params)
 
 
 @dataclass
@@ -367,16 +310,6 @@ class Prepared:
     derived: dict[str, Any]
     #: the party network the record was resolved on (SPEC §3.5); windows are keyed on it
     resolver: network.Resolver | None = None
-
-
-def _past_first_stage(rule: Any, dump: dict) -> bool:
-    """Whether the record has moved past the first stage the rule applies at (its stage field, in model order)."""
-    order = kind_stages(rule.applies_to)
-    if not order:
-        return False
-    first = min((order.index(s) for s in rule.stages or order[:1] if s in order), default=0)
-    stage = dump.get(kind_spec(rule.applies_to).stage_field or "")
-    return stage in order and order.index(stage) > first
 
 
 def _engine_error(code: str, detail: str) -> Violation:

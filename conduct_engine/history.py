@@ -23,6 +23,9 @@ from conduct_engine.facts import record_date
 from conduct_engine.packs.model import Aggregate
 from conduct_engine.paths import get_path
 from conduct_engine.shared_rows import SharedRows
+from conduct_engine.window_plan import WindowPlan, key_parts, measure, own_value, passes, plan
+
+__all__ = ["AggregateValue", "HistoryIndex", "HistoryItem", "own_value", "resolved"]
 
 
 @dataclass(frozen=True)
@@ -35,18 +38,6 @@ class HistoryItem:
     dump: dict
 
 
-def _passes(agg: Aggregate, dump: dict) -> bool:
-    """Whether a record passes the aggregate's filter (``null`` among the values: the field may be absent)."""
-    for path, expected in agg.where.items():
-        value = get_path(dump, path)
-        if isinstance(expected, list):
-            if value not in expected:
-                return False
-        elif value != expected:
-            return False
-    return True
-
-
 class HistoryIndex:
     """History records indexed per aggregate and key, for fast window sums."""
 
@@ -55,9 +46,9 @@ class HistoryIndex:
         builds an index per check over records its register hands out again unchanged)."""
         self._by_kind: dict[str, list[HistoryItem]] = defaultdict(list)
         self._shared = shared
-        #: (aggregate name, id(resolver)) -> key -> its rows (a list until first looked up, then :class:`_KeyRows`)
-        self._index: dict[tuple[str, int], dict[tuple, Any]] = {}
-        self._networks: dict[int, party_network.Resolver] = {}  # keeps the resolvers indexed with alive
+        #: (aggregate name, id(resolver)) -> (the aggregate, the resolver, its plan, its key rows): what a window
+        #: reads, found with one lookup (the resolver is held, so its id stays its own)
+        self._readers: dict[tuple[str, int], tuple[Aggregate, party_network.Resolver, WindowPlan, dict[tuple, Any]]] = {}
         self._earliest: dict[str, list[tuple[dt.date, str]]] = {}  # kind -> its two earliest (day, id)
         #: (id(dump), id(resolver)) -> (dump, resolver, the dump annotated with its party networks), for the
         #: records held: each is resolved once, however many windows read it (and when it is checked itself)
@@ -104,11 +95,12 @@ class HistoryIndex:
             self._annotated[key] = (dump, net, out)
         return out
 
-    def _build(self, name: str, agg: Aggregate, net: party_network.Resolver) -> dict[tuple, Any]:
-        """The aggregate's rows grouped by key; a key's rows are sorted and summed when first looked up (a check of
-        one record reads one key of each window)."""
+    def _reader(self, name: str, agg: Aggregate, net: party_network.Resolver
+                ) -> tuple[Aggregate, party_network.Resolver, WindowPlan, dict[tuple, Any]]:
+        """The aggregate's plan and its rows grouped by key, on ``net``; a key's rows are sorted and summed when first
+        looked up (a check of one record reads one key of each window)."""
+        window = plan(agg)
         groups: dict[tuple, list[tuple[int, Any, str]]] = defaultdict(list)
-        networked = _networked(agg)
         shared = self._shared
         kept = shared.rows(agg, net) if shared is not None else None
         for item in self._by_kind.get(agg.over, ()):
@@ -116,36 +108,36 @@ class HistoryIndex:
             if hit is not None and hit[0] is item:
                 found = hit[1]
             else:
-                found = self._row(agg, net, item, networked)
+                found = self._row(window, net, item)
                 if shared is not None and kept is not None:
                     shared.keep(kept, item, found)
             if found is not None:
                 groups[found[0]].append(found[1])
-        self._index[(name, id(net))] = groups
-        self._networks[id(net)] = net
-        return groups
+        reader = self._readers[(name, id(net))] = (agg, net, window, groups)
+        return reader
 
-    def _row(self, agg: Aggregate, net: party_network.Resolver, item: HistoryItem, networked: bool
+    def _row(self, window: WindowPlan, net: party_network.Resolver, item: HistoryItem
              ) -> tuple[tuple, tuple[int, Any, str]] | None:
         """One history record's (key, row) in an aggregate, or None when it does not count."""
-        dump = self.annotate(item.dump, net, keep=True) if networked else item.dump
-        if not _passes(agg, dump):
+        agg = window.agg
+        dump = self.annotate(item.dump, net, keep=True) if window.networked else item.dump
+        if not passes(window, dump):
             return None
         key = tuple(get_path(dump, f) for f in agg.match)
         if any(k is None for k in key):
             return None
-        value = _measure(agg, dump)
+        value = measure(agg, dump)
         if value is None:
             return None
         return key, (item.day.toordinal(), value, item.id)
 
     @staticmethod
-    def _key_rows(index: dict[tuple, Any], key: tuple, agg: Aggregate) -> _KeyRows | None:
-        """A key's rows, sorted and summed on first use."""
+    def _key_rows(index: dict[tuple, Any], key: tuple, summed: bool) -> _KeyRows | None:
+        """A key's rows, sorted (and with ``summed``, summed) on first use."""
         found = index.get(key)
         if type(found) is list:
             found.sort(key=lambda r: (r[0], r[2]))
-            found = index[key] = _KeyRows.of(found, not (agg.latest or agg.count_distinct))
+            found = index[key] = _KeyRows.of(found, summed)
         return found
 
     def window_rows(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date,
@@ -157,41 +149,43 @@ class HistoryIndex:
         return None if window is None else _rows(window[0], window[1])
 
     def _window(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date,
-                network: party_network.Resolver | None) -> tuple[list[tuple[_KeyRows, int, int]], Any, dict] | None:
+                network: party_network.Resolver | None
+                ) -> tuple[list[tuple[_KeyRows, int, int]], Any, dict, WindowPlan] | None:
         """(per key of the record, the key's rows and the slice in the window; the record's own id, whose rows
-        are left out; the record as the aggregate reads it), or None (see :meth:`window_rows`)."""
+        are left out; the record as the aggregate reads it; the aggregate's plan), or None (see :meth:`window_rows`)."""
         net = network if network is not None else party_network.resolver(None)
-        plan = _plan(agg)
+        reader = self._readers.get((name, id(net)))
+        if reader is None or reader[0] is not agg or reader[1] is not net:
+            reader = self._reader(name, agg, net)
+        window, index = reader[2], reader[3]
         own_id = dump.get("id") if kind == agg.over else None
         if agg.requires_history and not self.has_history(agg.over, own_id, day + dt.timedelta(days=agg.after_days)):
             return None
-        if plan.networked and plan.network_names.isdisjoint(dump):  # as resolved() reads it
+        if window.networked and window.network_names.isdisjoint(dump):  # as resolved() reads it
             dump = party_network.annotate(dump, net)
-        parts = [get_path(dump, rec_field) for rec_field in plan.record_fields]
+        parts = key_parts(window, dump)
         listed = False  # whether a key field holds several values (a team's co-investigators)
         for part in parts:
             if part is None or part == []:
                 return None
             listed = listed or isinstance(part, list)
-        if agg.over not in self._by_kind:  # no history of that kind at all: an empty window
-            return [], own_id, dump
-        index = self._index.get((name, id(net)))
-        if index is None or self._networks.get(id(net)) is not net:
-            index = self._build(name, agg, net)
+        if not index:  # no history row of that kind at all: an empty window
+            return [], own_id, dump, window
         today = day.toordinal()
         high, low = today + agg.after_days, today - agg.within_days
         if not listed:  # one key: the common case
-            found = self._key_rows(index, tuple(parts), agg)
+            found = self._key_rows(index, tuple(parts), window.summed)
             if found is None:
-                return [], own_id, dump
-            return [(found, bisect.bisect_right(found.days, low), bisect.bisect_right(found.days, high))], own_id, dump
+                return [], own_id, dump, window
+            return ([(found, bisect.bisect_right(found.days, low), bisect.bisect_right(found.days, high))], own_id, dump,
+                    window)
         keys = sorted(set(itertools.product(*[p if isinstance(p, list) else [p] for p in parts])), key=str)
         selected = []
         for key in keys:
-            found = self._key_rows(index, key, agg)
+            found = self._key_rows(index, key, window.summed)
             if found is not None:
                 selected.append((found, bisect.bisect_right(found.days, low), bisect.bisect_right(found.days, high)))
-        return selected, own_id, dump
+        return selected, own_id, dump, window
 
     def aggregate(self, name: str, agg: Aggregate, kind: str, dump: dict, day: dt.date,
                   network: party_network.Resolver | None = None) -> AggregateValue | None:
@@ -200,8 +194,10 @@ class HistoryIndex:
         window = self._window(name, agg, kind, dump, day, network)
         if window is None:
             return None
-        selected, own_id, dump = window
-        own = own_value(agg, kind, dump)
+        selected, own_id, dump, read = window
+        own = measure(agg, dump) if agg.include_self and kind == agg.over and passes(read, dump) else None
+        if not selected and read.summed:  # an empty window: the record's own measure, if any
+            return AggregateValue(round(float(0 + (own if own is not None else 0.0)), 2), [])
         if len(selected) == 1 and selected[0][0].cents is not None:  # one key, exact prefix sums: no row lists
             found, lo, hi = selected[0]
             cents = found.cents[hi] - found.cents[lo] - found.own_cents(own_id, lo, hi)  # type: ignore[index]
@@ -321,60 +317,9 @@ class AggregateValue:
         return AggregateValue, (self.value, self.record_ids)
 
 
-def own_value(agg: Aggregate, kind: str, dump: dict) -> Any:
-    """What the record itself adds to its own window (None when it does not count)."""
-    return _measure(agg, dump) if agg.include_self and kind == agg.over and _passes(agg, dump) else None
-
-
 def resolved(agg: Aggregate, dump: dict, net: party_network.Resolver) -> dict:
     """The record as the aggregate reads it: annotated with its party network when the aggregate is keyed by one."""
-    plan = _plan(agg)
-    if plan.networked and not any(name in dump for name in plan.network_names):
+    window = plan(agg)
+    if window.networked and not any(name in dump for name in window.network_names):
         return party_network.annotate(dump, net)
     return dump
-
-
-def _networked(agg: Aggregate) -> bool:
-    """Whether the aggregate is keyed by a party network (``network.key``), so records must be resolved."""
-    return _plan(agg).networked
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What an aggregate reads, worked out once per aggregate (not per record)."""
-
-    network_names: frozenset[str]  # the network names (``network``, ``payee_network``) its key or filter reads
-    networked: bool
-    record_fields: tuple[str, ...]  # the record's fields its key is read from, in key order
-
-
-#: id(aggregate) -> (the aggregate, the registry's network names, its plan)
-_PLANS: dict[int, tuple[Aggregate, frozenset[str], _Plan]] = {}
-
-
-def _plan(agg: Aggregate) -> _Plan:
-    names = party_network.network_names()
-    cached = _PLANS.get(id(agg))
-    if cached is not None and cached[0] is agg and cached[1] is names:
-        return cached[2]
-    read = frozenset(f.split(".")[0] for f in (*agg.match, *agg.match.values(), *agg.where)
-                     if f.split(".")[0] in names)
-    plan = _Plan(read, bool(read), tuple(agg.match.values()))
-    _PLANS[id(agg)] = (agg, names, plan)
-    return plan
-
-
-def _measure(agg: Aggregate, dump: dict) -> Any:
-    """What one record contributes: 1 (count), its amount (sum, its share with ``per``), a value (distinct), or its
-    date (latest)."""
-    if agg.count or agg.latest:
-        return 1.0
-    if agg.count_distinct:
-        return get_path(dump, agg.count_distinct)
-    value = get_path(dump, agg.sum or "")
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return None
-    share = get_path(dump, agg.per) if agg.per else None
-    if isinstance(share, (int, float)) and not isinstance(share, bool) and share > 0:
-        return round(float(value) / share, 2)
-    return float(value)

@@ -26,6 +26,7 @@ import threading
 import unicodedata
 from collections import deque
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -305,7 +306,7 @@ def client_facts(dump: dict) -> list[dict]:
             for index, (client, path) in enumerate(zip(clients, paths, strict=False))]
 
 
-def evidence(dump: dict, read: set[str]) -> dict[str, Any]:
+def evidence(dump: dict, read: AbstractSet[str]) -> dict[str, Any]:
     """The network a rule read, for its evidence: key, resolved party and the linking paths."""
     out: dict[str, Any] = {}
     for name in dict.fromkeys(network_paths(dump.get("kind", "")).values()):

@@ -135,15 +135,19 @@ class Evaluation:
 _SEVERITY_ORDER = {"block": 0, "review": 1, "advisory": 2}
 
 
-def _item_order(evidence: dict[str, Any]) -> tuple:
-    """Matched items in file order (material 7 before material 107), then the evidence text."""
-    indexes = tuple(v["index"] for v in evidence.values() if isinstance(v, dict) and isinstance(v.get("index"), int))
-    return indexes, str(sorted(evidence.items(), key=str))
+def _indexes(evidence: dict[str, Any]) -> tuple[int, ...]:
+    """The matched items' positions in the file (material 7 before material 107)."""
+    return tuple(v["index"] for v in evidence.values() if isinstance(v, dict) and isinstance(v.get("index"), int))
 
 
 def sort_violations(violations: list[Violation]) -> list[Violation]:
-    """Most severe first, then by rule id and matched item: a stable order for output and comparison."""
-    return sorted(violations, key=lambda v: (_SEVERITY_ORDER[v.severity], v.rule_id, _item_order(v.evidence)))
+    """Most severe first, then by rule id and matched item, then the evidence text: a stable order for output and
+    comparison (the evidence text is written only when findings tie on everything before it)."""
+    keyed = [((_SEVERITY_ORDER[v.severity], v.rule_id, _indexes(v.evidence)), v) for v in violations]
+    if len({key for key, _v in keyed}) == len(keyed):
+        return [v for _key, v in sorted(keyed, key=lambda kv: kv[0])]
+    return [v for _key, _text, v in sorted(((key, str(sorted(v.evidence.items(), key=str)), v) for key, v in keyed),
+                                           key=lambda row: row[:2])]
 
 
 def format_value(value: Any, lang: str, labels: dict[str, dict[str, str]]) -> str:
@@ -188,7 +192,12 @@ def fill(template: str, values: dict[str, Any], lang: str, labels: dict[str, dic
         parts = _split_template(template)
         if len(_TEMPLATES) < 10_000:  # the packs' messages: a few hundred
             _TEMPLATES[template] = parts
-    return "".join(format_value(values[name], lang, labels) if name in values else text for text, name in parts)
+    if len(parts) == 1 and parts[0][1] is None:  # no placeholder (most remediations)
+        return template
+    out = []
+    for text, name in parts:
+        out.append(format_value(values[name], lang, labels) if name is not None and name in values else text)
+    return "".join(out)
 
 
 #: template -> its pieces: (literal text, None) or (the placeholder as written, its name)

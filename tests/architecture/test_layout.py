@@ -120,7 +120,8 @@ COMPILE_TIME = {"conduct_engine.packs.loader", "conduct_engine.packs.expressions
                 "conduct_engine.packs.shape", "conduct_engine.packs.expand", "conduct_engine.packs.typecheck",
                 "conduct_engine.packs.derived"}
 RUN_TIME = ("conduct_engine.facts", "conduct_engine.firings", "conduct_engine.history", "conduct_engine.rete",
-            "conduct_engine.results", "conduct_engine.shared_rows")
+            "conduct_engine.results", "conduct_engine.shared_rows", "conduct_engine.violations",
+            "conduct_engine.window_plan")
 
 
 def test_run_time_modules_read_only_the_pack_model():
