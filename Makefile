@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml scripts/build_durable_rules.py
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/python scripts/build_durable_rules.py --out .cache/wheels
-	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps .cache/wheels/durable_rules-2.0.28+conductfix1-*.whl
+	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps .cache/wheels/durable_rules-2.0.28+conductfix2-*.whl
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -c "import conduct_engine.rete as r; r.check_engine_build()"
 	touch $(STAMP)

@@ -39,7 +39,7 @@ from conduct_engine import error_codes
 from conduct_engine.errors import EngineError
 from conduct_engine.firings import Firings, read
 
-PATCH_TAG = "conductfix1"
+PATCH_TAG = "conductfix2"
 SENTINEL_TYPE = "__end__"
 _ERROR_CODE = re.compile(r"error code: (\d+)")
 _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
@@ -63,7 +63,7 @@ def _encode_fact(fact: dict) -> str:
 
 
 def engine_version() -> str:
-    """The installed durable-rules version (``2.0.28+conductfix1`` for the patched build)."""
+    """The installed durable-rules version (``2.0.28+conductfix2`` for the patched build)."""
     try:
         return importlib.metadata.version("durable-rules")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - installed by make

@@ -1,10 +1,15 @@
-"""Build durable-rules 2.0.28 from its PyPI sdist with the two source fixes of DESIGN §2.
+"""Build durable-rules 2.0.28 from its PyPI sdist with the two source fixes of DESIGN §2 and one tuning.
 
 Stock 2.0.28 segfaults when a session in which no action ran is deleted (uninitialised
 ``context.messages``/``context.stateFact`` in ``createStateNode``) and does not build on
-Python 3.13 (``PyEval_CallObject`` was removed). This script downloads the pinned sdist,
-checks its sha256, applies both fixes (failing loudly if a fix no longer applies), and
-builds a wheel into the output directory. Usage::
+Python 3.13 (``PyEval_CallObject`` was removed). The tuning: every session (one per record here)
+gives each beta node of the ruleset two frame hash tables of 512 buckets, zeroed when the session is
+created — 8 KB per node, about 2.4 MB for the loan-file ruleset, written for every record and evicting
+the caches the Python stages around it run from. A session here holds one record's facts (a few dozen,
+at most a few thousand for the largest record SPEC §12 admits), so 64 buckets keep chains short; frames
+of one hash stay in one bucket in the same order, so matching and firing order do not change. This
+script downloads the pinned sdist, checks its sha256, applies the fixes (failing loudly if one no
+longer applies), and builds a wheel into the output directory. Usage::
 
     python scripts/build_durable_rules.py --out .cache/wheels
 """
@@ -22,7 +27,7 @@ from pathlib import Path
 VERSION = "2.0.28"
 SDIST = f"durable_rules-{VERSION}.tar.gz"
 SHA256 = "053b26f5e48d312d4fa27995243f954671be6eece477f150c059c364eb4d7d61"
-LOCAL_TAG = "conductfix1"
+LOCAL_TAG = "conductfix2"
 
 # (file, old text, new text, expected number of replacements)
 FIXES: list[tuple[str, str, str, int]] = [
@@ -35,6 +40,8 @@ FIXES: list[tuple[str, str, str, int]] = [
         1,
     ),
     ("src/rulespy/rules.c", "PyEval_CallObject(", "PyObject_CallObject(", 5),
+    ("src/rules/state.h", "#define MAX_LEFT_FRAME_INDEX_LENGTH 512\n", "#define MAX_LEFT_FRAME_INDEX_LENGTH 64\n", 1),
+    ("src/rules/state.h", "#define MAX_RIGHT_FRAME_INDEX_LENGTH 512\n", "#define MAX_RIGHT_FRAME_INDEX_LENGTH 64\n", 1),
 ]
 
 

@@ -72,7 +72,7 @@ def test_readyz(client: TestClient, engine: Engine) -> None:
                              "digest": engine.packs.digest}
     assert ready["pack"]["digest"].startswith("sha256:") and len(ready["pack"]["digest"]) == 71
     assert ready["rules"] == 7 and ready["standards"] == 35
-    assert "conductfix1" in ready["durable_rules"]
+    assert "conductfix2" in ready["durable_rules"]
 
 
 def test_openapi(client: TestClient) -> None:
