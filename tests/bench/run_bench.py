@@ -38,6 +38,7 @@ from conduct_engine.records import parse_context
 from conduct_engine.results import Result, decide, sort_violations
 from conduct_engine.rete import engine_version
 from tests.bench import handwritten as hw
+from tests.bench.machine import python_loop_ns
 from tests.bench.raw import raw_fn
 
 AS_OF = dt.date(2026, 11, 30)
@@ -479,6 +480,7 @@ def _fmt(value: float) -> str:
 def print_report(machine: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     print(f"machine: {machine['cpus']} CPUs ({machine['machine']}), Python {machine['python']}, "
           f"durable-rules {machine['durable_rules']}, {machine['platform']}")
+    print(f"plain Python: {machine['python_loop_ns']} ns per loop iteration (tests/bench/machine.py)")
     print(f"load average {machine['load_before']} before, {machine['load_after']} after "
           "(other processes on the machine inflate latencies, mostly p99)")
     print(f"as_of {machine['as_of']}, seed {machine['seed']}, warm-up {WARMUP} records per side, "
@@ -613,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
                "platform": platform.platform(terse=True), "durable_rules": engine_version(),
                "pack": f"{engine.pack_ref.name} {engine.pack_ref.version}", "as_of": AS_OF.isoformat(),
                "seed": SEED, "quick": args.quick, "load_before": _load(),
-               "timer_overhead_ns": timer_overhead_ns()}
+               "timer_overhead_ns": timer_overhead_ns(), "python_loop_ns": python_loop_ns()}
     drift = hw.pack_drift(engine.packs)
     machine["pack_drift"] = drift
     rows = [run_workload(engine, wl) for wl in workloads]

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from conduct_engine.scan.job import run_scan
+from tests.bench.machine import python_loop_ns
 from tests.bench.run_bench import AS_OF, SEED, iter_gifts
 
 
@@ -104,7 +105,7 @@ def main() -> None:
         runs = [_one(path, int(w), folder, args.pack) for w in args.workers.split(",")]
     base = runs[0]["records_per_s"]
     print(f"scan throughput — {args.records:,} gift declarations, as of {AS_OF}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {dt.date.today()}")
+          f"Python {platform.python_version()}, {dt.date.today()}, plain Python {python_loop_ns()} ns per loop iteration")
     print("workers | records/s (total) | total s | routing s | evaluate s | records/s (fan-out stage) | "
           "speed-up vs 1 worker | peak RSS MB (parent + workers) | load average after")
     for r in runs:
