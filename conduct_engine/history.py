@@ -195,7 +195,7 @@ class HistoryIndex:
         if window is None:
             return None
         selected, own_id, dump, read = window
-        own = measure(agg, dump) if agg.include_self and kind == agg.over and passes(read, dump) else None
+        own = own_value(agg, kind, dump, read)
         if not selected and read.summed:  # an empty window: the record's own measure, if any
             return AggregateValue(round(float(0 + (own if own is not None else 0.0)), 2), [])
         if len(selected) == 1 and selected[0][0].cents is not None:  # one key, exact prefix sums: no row lists

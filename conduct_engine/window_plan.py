@@ -95,6 +95,9 @@ def measure(agg: Aggregate, dump: dict) -> Any:
     return float(value)
 
 
-def own_value(agg: Aggregate, kind: str, dump: dict) -> Any:
-    """What the record itself adds to its own window (None when it does not count)."""
-    return measure(agg, dump) if agg.include_self and kind == agg.over and passes(plan(agg), dump) else None
+def own_value(agg: Aggregate, kind: str, dump: dict, window: WindowPlan | None = None) -> Any:
+    """What the record itself adds to its own window (None when it does not count); ``window``: the aggregate's plan,
+    when the caller has it at hand."""
+    if not (agg.include_self and kind == agg.over):
+        return None
+    return measure(agg, dump) if passes(window if window is not None else plan(agg), dump) else None
