@@ -25,7 +25,7 @@ from conduct_engine.paths import get_path
 from conduct_engine.shared_rows import SharedRows
 from conduct_engine.window_plan import WindowPlan, key_parts, measure, own_value, passes, plan
 
-__all__ = ["AggregateValue", "HistoryIndex", "HistoryItem", "own_value", "resolved"]
+__all__ = ["AggregateValue", "HistoryIndex", "HistoryItem"]
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ class HistoryIndex:
         own_id = dump.get("id") if kind == agg.over else None
         if agg.requires_history and not self.has_history(agg.over, own_id, day + dt.timedelta(days=agg.after_days)):
             return None
-        if window.networked and window.network_names.isdisjoint(dump):  # as resolved() reads it
+        if window.networked and window.network_names.isdisjoint(dump):  # not yet annotated with its networks
             dump = party_network.annotate(dump, net)
         parts = key_parts(window, dump)
         listed = False  # whether a key field holds several values (a team's co-investigators)
@@ -315,11 +315,3 @@ class AggregateValue:
 
     def __reduce__(self) -> tuple[Any, ...]:  # sent to a worker: the ids, not the rows they come from
         return AggregateValue, (self.value, self.record_ids)
-
-
-def resolved(agg: Aggregate, dump: dict, net: party_network.Resolver) -> dict:
-    """The record as the aggregate reads it: annotated with its party network when the aggregate is keyed by one."""
-    window = plan(agg)
-    if window.networked and not any(name in dump for name in window.network_names):
-        return party_network.annotate(dump, net)
-    return dump

@@ -25,8 +25,8 @@ class WindowPlan:
     names: frozenset[str]  # the registry's network names when planned (the plan's key)
     network_names: frozenset[str]  # the network names (``network``, ``payee_network``) its key or filter reads
     networked: bool
-    record_fields: tuple[str, ...]  # the record's fields its key is read from, in key order
-    #: the same fields as lookups: (field, ()) for a top-level one, (head, (the rest of its parts)) for a dotted one
+    #: the record's fields its key is read from, in key order, as lookups: (field, ()) for a top-level one, (head,
+    #: (the rest of its parts)) for a dotted one
     key_reads: tuple[tuple[str, tuple[str, ...]], ...]
     #: the filter: (path, the values it accepts or the one it must equal, whether those are a list of values)
     where: tuple[tuple[str, Any, bool], ...]
@@ -45,10 +45,9 @@ def plan(agg: Aggregate) -> WindowPlan:
         return cached
     read = frozenset(f.split(".")[0] for f in (*agg.match, *agg.match.values(), *agg.where)
                      if f.split(".")[0] in names)
-    fields = tuple(agg.match.values())
-    reads = tuple((f.split(".")[0], tuple(f.split(".")[1:])) for f in fields)
+    reads = tuple((f.split(".")[0], tuple(f.split(".")[1:])) for f in agg.match.values())
     where = tuple((path, expected, isinstance(expected, list)) for path, expected in agg.where.items())
-    built = WindowPlan(agg, names, read, bool(read), fields, reads, where, not (agg.latest or agg.count_distinct))
+    built = WindowPlan(agg, names, read, bool(read), reads, where, not (agg.latest or agg.count_distinct))
     _PLANS[id(agg)] = built
     return built
 

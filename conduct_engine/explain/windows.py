@@ -7,11 +7,12 @@ from typing import Any
 
 from conduct_engine.explain.model import CountedRecord, Threshold, WindowExplanation
 from conduct_engine.explain.phrases import origin_text, value_text
-from conduct_engine.history import HistoryIndex, own_value
+from conduct_engine.history import HistoryIndex
 from conduct_engine.network import Resolver
 from conduct_engine.packs.model import Aggregate
 from conduct_engine.paths import get_path
 from conduct_engine.results import Text
+from conduct_engine.window_plan import own_value
 
 
 def _measure(agg: Aggregate) -> tuple[str, str]:
